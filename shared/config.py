@@ -1,0 +1,78 @@
+"""Settings shared by every service.
+
+Each service subclasses :class:`ServiceSettings` with its own env prefix (``TOPOLOGY_``,
+``CONTACTS_``…). A variable is looked up with the service's prefix first and then without
+it, so one ``DATABASE_URL`` / ``KAFKA_BOOTSTRAP`` switches the whole suite to production parts
+while a single service can still be pointed elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where its data lives, the bus, auth and locale."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="")
+
+    service_name: ClassVar[str] = "service"
+
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy async URL. Empty: SQLite file under var_dir (embedded mode).",
+    )
+    database_schema: str = Field(
+        default="",
+        description="PostgreSQL schema owning this service's tables (default: the service name).",
+    )
+    var_dir: Path = Field(default=Path("var"), description="Where embedded mode keeps its files.")
+    kafka_bootstrap: str = Field(
+        default="", description="host:port of Kafka. Empty: the in-process bus (embedded mode)."
+    )
+    kafka_idempotence: bool = Field(
+        default=True, description="Idempotent producer (off for brokers that lack it, e.g. tansu)."
+    )
+    kafka_max_request_bytes: int = Field(default=16 * 1024 * 1024)
+    jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET))
+    jwt_issuer: str = "outage-notice"
+    jwt_audience: str = "outage-notice"
+    timezone: str = Field(default="Asia/Shanghai", description="Local time of notices.")
+    outbox_poll_interval_s: float = Field(default=0.5, ge=0.01)
+    consumer_max_attempts: int = Field(default=3, ge=1)
+    run_migrations: bool = Field(default=True, description="Create or upgrade tables at start-up.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        unprefixed = EnvSettingsSource(settings_cls, env_prefix="")
+        return (init_settings, env_settings, unprefixed, dotenv_settings, file_secret_settings)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.var_dir / (self.service_name + '.db')}"
+
+    def resolved_schema(self) -> str:
+        return self.database_schema or self.service_name
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings without secrets, for logs and the embedded banner."""
+        return self.model_dump(exclude={"jwt_secret"})

@@ -1,0 +1,57 @@
+"""Events the services exchange, defined once.
+
+Every event is a frozen pydantic model registered under its type, which is also its Kafka
+topic. On the wire each travels inside a CloudEvents-style :class:`Envelope` (JSON, structured
+mode) whose ``subject`` is the outage id, also used as the Kafka key so that one outage's
+events keep their order.
+"""
+
+from shared.events.catalog import (
+    AffectedAccount,
+    FeederScope,
+    ListApproved,
+    NoticeFailed,
+    NoticeSent,
+    Operation,
+    OutageCancelled,
+    OutageDetails,
+    OutagePlanned,
+    OutageTraced,
+    Recipient,
+    SmsDelivered,
+    TraceWarning,
+    TransformerScope,
+)
+from shared.events.envelope import (
+    EVENT_TYPES,
+    Envelope,
+    Event,
+    PoisonEvent,
+    decode,
+    encode,
+    register,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "AffectedAccount",
+    "Envelope",
+    "Event",
+    "FeederScope",
+    "ListApproved",
+    "NoticeFailed",
+    "NoticeSent",
+    "Operation",
+    "OutageCancelled",
+    "OutageDetails",
+    "OutagePlanned",
+    "OutageTraced",
+    "PoisonEvent",
+    "Recipient",
+    "SmsDelivered",
+    "TraceWarning",
+    "TransformerScope",
+    "decode",
+    "encode",
+    "register",
+]

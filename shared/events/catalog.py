@@ -1,0 +1,173 @@
+"""The event catalogue. Changes are additive; a breaking change needs a new schema_version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.envelope import Event, register
+
+OutageKind = Literal[
+    "planned", "temporary", "emergency", "relocation", "orderly_use", "load_shedding"
+]
+Channel = Literal["sms", "voice", "door_slip", "posted_notice", "newspaper", "wechat", "app_push"]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Operation(_Part):
+    """One switching step of a plan."""
+
+    device_id: str
+    action: Literal["open", "close"]
+
+
+class OutageDetails(_Part):
+    """What a notice must say about an outage; carried along so consumers need no lookup."""
+
+    kind: OutageKind
+    starts_at: datetime
+    ends_at: datetime
+    work: str = Field(description="The work done, e.g. 线路检修 / 配变增容.")
+    area: str = Field(default="", description="Human description of the area, e.g. 东12线沿线.")
+    planned_by: str
+
+
+class TraceWarning(_Part):
+    """A finding the reviewer should see before approving the list."""
+
+    code: str
+    message: str
+    elements: list[str] = Field(default_factory=list)
+
+
+class AffectedAccount(_Part):
+    account_id: str
+    isolating_device: str = Field(description="The opened device that cuts this account off.")
+    node_id: str
+    feeder: str = Field(description="Source node id of the feeder that supplied it.")
+
+
+class TransformerScope(_Part):
+    """A transformer area (台区) in the scope, with its customer count."""
+
+    node_id: str
+    name: str
+    customers: int
+
+
+class FeederScope(_Part):
+    source_node: str
+    name: str
+    customers: int
+
+
+class Recipient(_Part):
+    """One address on one channel; a shared electrician is one recipient for many accounts."""
+
+    channel: Channel
+    address: str = Field(description="E.164 phone number for sms/voice.")
+    contact_name: str = ""
+    account_ids: list[str]
+    account_names: list[str]
+
+
+@register("outage.planned")
+class OutagePlanned(Event):
+    """A planner registered an outage; the topology service will trace it."""
+
+    outage_id: str
+    details: OutageDetails
+    operations: list[Operation]
+
+
+@register("outage.traced")
+class OutageTraced(Event):
+    """The affected customers of an outage, as the network model says, for review."""
+
+    outage_id: str
+    details: OutageDetails
+    model_version: int
+    trace_version: int = 1
+    affected_accounts: list[AffectedAccount]
+    transformers: list[TransformerScope]
+    feeders: list[FeederScope]
+    warnings: list[TraceWarning] = Field(default_factory=list)
+
+
+@register("list.approved")
+class ListApproved(Event):
+    """A reviewer (not the planner) approved a version of the notification list."""
+
+    outage_id: str
+    version: int
+    details: OutageDetails
+    approved_by: str
+    approved_at: datetime
+    account_count: int
+    recipients: list[Recipient]
+    recipients_sha256: str = Field(description="Digest of the approved recipients, for audit.")
+
+
+@register("notice.sent")
+class NoticeSent(Event):
+    """A notice was handed to a channel provider (not yet delivered)."""
+
+    outage_id: str
+    message_id: str
+    provider_message_id: str
+    notice_kind: str = Field(description="notice | cancellation | reminder | …")
+    list_version: int
+    channel: Channel
+    address: str
+    account_ids: list[str]
+    parts: int = 1
+    sent_at: datetime
+
+
+@register("notice.failed")
+class NoticeFailed(Event):
+    """A provider rejected a notice permanently; it will not be retried on this channel."""
+
+    outage_id: str
+    message_id: str
+    notice_kind: str
+    list_version: int
+    channel: Channel
+    address: str
+    account_ids: list[str]
+    reason: str
+    failed_at: datetime
+
+
+SmsStatus = Literal["delivered", "failed", "expired", "unknown", "accepted"]
+
+
+@register("sms.delivered")
+class SmsDelivered(Event):
+    """A carrier delivery report, normalised. Despite the name it carries failures too."""
+
+    message_id: str
+    provider_message_id: str
+    outage_id: str | None = None
+    status: SmsStatus
+    carrier_stat: str
+    carrier_err: str = ""
+    done_at: datetime | None = None
+
+    def subject(self) -> str:
+        return self.outage_id or self.message_id
+
+
+@register("outage.cancelled")
+class OutageCancelled(Event):
+    """The outage will not happen; everyone who was told must be told, and nobody else."""
+
+    outage_id: str
+    reason: str
+    cancelled_by: str
+    cancelled_at: datetime

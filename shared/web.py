@@ -1,0 +1,107 @@
+"""The FastAPI shell every service shares: lifespan, health, errors, auth config, AsyncAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from shared.auth import TokenConfig
+from shared.errors import (
+    AppError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from shared.runtime import ServiceRuntime
+
+STATUS_BY_ERROR: dict[type[AppError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    PermissionDenied: 403,
+    Unauthenticated: 401,
+}
+
+
+def status_for(error: AppError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def create_service_app(
+    *,
+    title: str,
+    description: str,
+    runtime: ServiceRuntime,
+    routers: Sequence[APIRouter],
+    version: str = "0.1.0",
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    settings = runtime.settings
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.token_config = TokenConfig(
+        settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience
+    )
+
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        return JSONResponse(exc.body(), status_code=status_for(exc), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        first = errors[0]["field"] if errors else None
+        body: dict[str, Any] = {
+            "error": "invalid_input",
+            "detail": "request validation failed",
+            "field": first,
+            "errors": errors,
+        }
+        return JSONResponse(body, status_code=422)
+
+    health = APIRouter(tags=["health"])
+
+    @health.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok", "service": runtime.name}
+
+    @health.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """The database and the bus are reachable."""
+        checks = await runtime.ready()
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    @health.get("/asyncapi.json", tags=["events"])
+    async def asyncapi() -> dict[str, Any]:
+        """The AsyncAPI 3 document of every event the suite exchanges."""
+        from shared.asyncapi import build_document
+
+        return build_document()
+
+    app.include_router(health)
+    for router in routers:
+        app.include_router(router)
+    return app
