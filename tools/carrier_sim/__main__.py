@@ -13,7 +13,10 @@ from tools.carrier_sim.app import create_app
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tools.carrier_sim", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.carrier_sim",
+        description="Serve the carrier simulator; settings come from CARRIER_SIM_* variables.",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8005)
     parser.add_argument("--log-level", default="info")

@@ -338,9 +338,9 @@ class CarrierSim:
 
     async def flush(self) -> int:
         """Push every report pending now, due or not; return how many were pushed or dropped."""
+        self._running_client()  # fail before popping reports that could then not be pushed
         async with self._push_lock:
-            # Only what is pending now: under a steady stream of sends, "until empty" may never
-            # come.
+            # Only what is pending now: under a steady stream of sends "empty" may never come.
             pending = len(self._heap)
             done = 0
             while done < pending and self._heap:
@@ -363,6 +363,10 @@ class CarrierSim:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Open the push client and run the report scheduler for the duration of the block."""
+        # Fresh primitives for this event loop: one app may be served by several loops in turn
+        # (a test fixture per test), and asyncio primitives stay bound to the first one.
+        self._wake = asyncio.Event()
+        self._push_lock = asyncio.Lock()
         async with httpx.AsyncClient(
             transport=self._transport, timeout=self.settings.report_timeout_s
         ) as client:
@@ -423,10 +427,14 @@ class CarrierSim:
         else:
             self._reports_dropped += len(batch)
 
-    async def _post_signed(self, url: str, payload: dict[str, Any]) -> bool:
-        """POST ``payload`` signed, retrying with doubling backoff; return whether a 2xx came."""
+    def _running_client(self) -> httpx.AsyncClient:
         if self._client is None:
             raise RuntimeError("carrier simulator is not running: enter the app's lifespan")
+        return self._client
+
+    async def _post_signed(self, url: str, payload: dict[str, Any]) -> bool:
+        """POST ``payload`` signed, retrying with doubling backoff; return whether a 2xx came."""
+        client = self._running_client()
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         attempts = self.settings.report_retries + 1
         for attempt in range(attempts):
@@ -438,7 +446,7 @@ class CarrierSim:
                 SIGNATURE_HEADER: sign(self.settings.report_secret, body),
             }
             try:
-                response = await self._client.post(url, content=body, headers=headers)
+                response = await client.post(url, content=body, headers=headers)
             except httpx.HTTPError as exc:
                 logger.warning("push to %s failed (%d/%d): %r", url, attempt + 1, attempts, exc)
                 continue
