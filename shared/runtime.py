@@ -68,9 +68,12 @@ class ServiceRuntime:
         """A long-running loop started with the service (e.g. the SMS sender)."""
         self._workers.append((name, worker))
 
+    async def migrate(self) -> None:
+        await self.db.create_tables(messaging_metadata, self.metadata)
+
     async def start(self) -> None:
         if self.settings.run_migrations:
-            await self.db.create_tables(messaging_metadata, self.metadata)
+            await self.migrate()
         for consumer in self.consumers:
             self.bus.subscribe(consumer.name, consumer.topics, consumer)
         if self.owns_bus:

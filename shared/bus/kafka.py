@@ -70,8 +70,6 @@ class KafkaBus:
         self._started = False
 
     async def start(self) -> None:
-        topics = {t for sub in self._subscriptions for t in sub.topics}
-        await self.ensure_topics(sorted(topics | {dlq_topic(t) for t in topics}))
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap,
             client_id=self.client_id,
@@ -84,7 +82,7 @@ class KafkaBus:
         await self._producer.start()
         self._started = True
         for sub in self._subscriptions:
-            await self._launch(sub)
+            self._launch(sub)
 
     async def stop(self) -> None:
         self._started = False
@@ -137,7 +135,7 @@ class KafkaBus:
         sub = _Subscription(group, list(topics), handler)
         self._subscriptions.append(sub)
         if self._started:
-            raise RuntimeError("KafkaBus.subscribe after start(): register consumers first")
+            self._launch(sub)
 
     async def ping(self) -> bool:
         producer = self._producer
@@ -150,7 +148,11 @@ class KafkaBus:
             return False
         return True
 
-    async def _launch(self, sub: _Subscription) -> None:
+    def _launch(self, sub: _Subscription) -> None:
+        sub.task = asyncio.create_task(self._run_subscription(sub), name=f"kafka-{sub.group}")
+
+    async def _run_subscription(self, sub: _Subscription) -> None:
+        await self.ensure_topics(sorted(set(sub.topics) | {dlq_topic(t) for t in sub.topics}))
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             client_id=self.client_id,
@@ -160,13 +162,8 @@ class KafkaBus:
             max_poll_records=500,
         )
         consumer.subscribe(sub.topics, listener=_CommitOnRevoke(sub))
-        await consumer.start()
         sub.consumer = consumer
-        sub.task = asyncio.create_task(self._consume(sub), name=f"kafka-{sub.group}")
-
-    async def _consume(self, sub: _Subscription) -> None:
-        consumer = sub.consumer
-        assert consumer is not None
+        await consumer.start()
         while True:
             batches = await consumer.getmany(timeout_ms=500)
             for tp, records in batches.items():

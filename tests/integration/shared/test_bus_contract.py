@@ -125,6 +125,6 @@ class TestKafkaBus(BusContract):
             await asyncio.sleep(0.5)
         finally:
             await second.stop()
-        assert sorted(seen) == sorted([f"a{i}".encode() for i in range(10)]
-                                      + [f"b{i}".encode() for i in range(10)])
-
+        assert sorted(seen) == sorted(
+            [f"a{i}".encode() for i in range(10)] + [f"b{i}".encode() for i in range(10)]
+        )

@@ -1,0 +1,1 @@
+"""Pure rules of the receipts service: carrier vocabularies, delivery states, coverage."""
