@@ -21,6 +21,7 @@ from shared.config import ServiceSettings
 from shared.consumer import EventConsumer, EventHandler
 from shared.db import Database
 from shared.events import Event
+from shared.migrations import script_location, upgrade
 from shared.outbox import OutboxRelay, messaging_metadata
 from shared.uow import UnitOfWork
 
@@ -69,7 +70,11 @@ class ServiceRuntime:
         self._workers.append((name, worker))
 
     async def migrate(self) -> None:
-        await self.db.create_tables(messaging_metadata, self.metadata)
+        """Upgrade the service's migration history; a runtime without one (tests) creates tables."""
+        if (script_location(self.name) / "env.py").exists():
+            await upgrade(self.db, self.name)
+        else:
+            await self.db.create_tables(messaging_metadata, self.metadata)
 
     async def start(self) -> None:
         if self.settings.run_migrations:

@@ -1,0 +1,147 @@
+"""The whole suite in one process: four services, the carrier simulator, one in-process bus.
+
+This is the embedded default (``make run``), the demo and the end-to-end tests. In production
+each service runs alone (``python -m services.<name> serve``) against Kafka and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from services.contacts.app import create_app as create_contacts
+from services.contacts.config import ContactsSettings
+from services.dispatch.app import create_app as create_dispatch
+from services.dispatch.config import DispatchSettings
+from services.receipts.app import create_app as create_receipts
+from services.receipts.config import ReceiptsSettings
+from services.topology.app import create_app as create_topology
+from services.topology.config import TopologySettings
+from shared.auth import Role, TokenConfig, mint_token
+from shared.bus.memory import MemoryBus
+from shared.config import ServiceSettings
+from shared.runtime import ServiceRuntime
+from tools.carrier_sim import CarrierSimSettings
+from tools.carrier_sim import create_app as create_carrier_sim
+
+SERVICE_NAMES = ("topology", "contacts", "dispatch", "receipts")
+DEFAULT_PORTS = {
+    "topology": 8001,
+    "contacts": 8002,
+    "dispatch": 8003,
+    "receipts": 8004,
+    "carrier": 8005,
+}
+
+
+@dataclass
+class Suite:
+    bus: MemoryBus
+    apps: dict[str, FastAPI]
+    settings: dict[str, ServiceSettings]
+    carrier_settings: CarrierSimSettings
+    _clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def runtime(self, name: str) -> ServiceRuntime:
+        runtime: ServiceRuntime = self.apps[name].state.runtime
+        return runtime
+
+    def token(self, sub: str, *roles: Role) -> str:
+        settings = self.settings["topology"]
+        config = TokenConfig(
+            settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience
+        )
+        return mint_token(config, sub, list(roles))
+
+    def client(self, name: str, token: str | None = None) -> httpx.AsyncClient:
+        """An HTTP client talking to one app in-process."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.apps[name]),
+            base_url=f"http://{name}",
+            headers=headers,
+            timeout=30,
+        )
+        self._clients.append(client)
+        return client
+
+    async def settle(self, rounds: int = 3) -> None:
+        """Publish every outbox and let every consumer catch up, until nothing moves."""
+        quiet = 0
+        while quiet < rounds:
+            published = 0
+            for name in SERVICE_NAMES:
+                published += await self.runtime(name).relay.publish_pending()
+            await self.bus.drain()
+            quiet = quiet + 1 if published == 0 else 0
+            await asyncio.sleep(0.02)
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+
+
+def build_suite(
+    var_dir: Path,
+    *,
+    in_process_http: bool,
+    ports: dict[str, int] | None = None,
+    carrier: CarrierSimSettings | None = None,
+) -> Suite:
+    """Create the apps. With ``in_process_http`` the services call each other over ASGI
+    transports (tests, demo); otherwise over loopback ports (``make run``)."""
+    ports = ports or DEFAULT_PORTS
+    bus = MemoryBus()
+    common = {"var_dir": var_dir, "database_url": "", "kafka_bootstrap": ""}
+    topology_settings = TopologySettings(**common)
+    contacts_settings = ContactsSettings(**common)
+    dispatch_settings = DispatchSettings(
+        **common, sms_provider_url=f"http://127.0.0.1:{ports['carrier']}"
+    )
+    receipts_settings = ReceiptsSettings(**common)
+    carrier_settings = carrier or CarrierSimSettings(
+        report_url=f"http://127.0.0.1:{ports['receipts']}/v1/webhooks/sms-status",
+        uplink_url=f"http://127.0.0.1:{ports['receipts']}/v1/webhooks/sms-reply",
+    )
+    receipts = create_receipts(receipts_settings, bus=bus)
+    carrier_app = create_carrier_sim(
+        carrier_settings,
+        report_transport=httpx.ASGITransport(app=receipts) if in_process_http else None,
+    )
+    apps = {
+        "topology": create_topology(topology_settings, bus=bus),
+        "contacts": create_contacts(contacts_settings, bus=bus),
+        "dispatch": create_dispatch(
+            dispatch_settings,
+            bus=bus,
+            http_transport=httpx.ASGITransport(app=carrier_app) if in_process_http else None,
+        ),
+        "receipts": receipts,
+        "carrier": carrier_app,
+    }
+    settings: dict[str, ServiceSettings] = {
+        "topology": topology_settings,
+        "contacts": contacts_settings,
+        "dispatch": dispatch_settings,
+        "receipts": receipts_settings,
+    }
+    return Suite(bus, apps, settings, carrier_settings)
+
+
+@contextlib.asynccontextmanager
+async def running_suite(var_dir: Path, **kwargs: object) -> AsyncIterator[Suite]:
+    """Build the suite with in-process HTTP and run every app's lifespan."""
+    suite = build_suite(var_dir, in_process_http=True, **kwargs)  # type: ignore[arg-type]
+    async with contextlib.AsyncExitStack() as stack:
+        await suite.bus.start()
+        stack.push_async_callback(suite.bus.stop)
+        for app in suite.apps.values():
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        stack.push_async_callback(suite.aclose)
+        yield suite
