@@ -108,7 +108,10 @@ def build_document() -> dict[str, Any]:
 
 
 def render_yaml() -> str:
-    return yaml.safe_dump(build_document(), sort_keys=False, allow_unicode=True, width=100)
+    rendered: str = yaml.safe_dump(
+        build_document(), sort_keys=False, allow_unicode=True, width=100
+    )
+    return rendered
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ Bundle (UTF-8 without BOM, ``\\n`` line ends, written with :mod:`csv`)::
 
 Ids are a one-letter prefix and an 8-digit, 1-based sequence number in generation order:
 ``N00000001`` nodes, ``D00000001`` devices, ``A00000001`` accounts.  They are stable for a given
-spec, not across specs.  Names are for people; only ids are unique.
+spec, not across specs.  Names are for people: feeder and transformer-area names are unique,
+company names may repeat at city scale; ids are the keys.
 
 Network model (what a reader of the bundle can rely on):
 
@@ -45,13 +46,14 @@ Network model (what a reader of the bundle can rely on):
 
 Contact model: most accounts have one ``electrical`` contact with a Chinese mobile written in
 mixed human formats (``13800138000``, ``138 0013 8000``, ``+86 13800138000``); businesses add
-``legal`` and ``billing`` contacts, important customers a duty-room landline (``other``).  A few
+``legal`` and ``billing`` contacts, important customers a duty-room landline and some households
+a relative (both ``other``).  A few
 electricians are the electrical contact of 3-8 small businesses in the same transformer area,
 some relatives share a phone, some contacts are ``0571-8xxxxxxx`` landlines, some numbers are
 invalid and some accounts have no contact at all.  Mobiles are otherwise unique.
 
 CLI: ``python -m tools.network_gen OUT_DIR [--customers N] [--seed S] [--no-contacts]``; without
-``--customers`` it writes the sample district.
+``--customers`` it writes the sample district, with it a city-scale ``NetworkSpec(customers=N)``.
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ CONTACTS_HEADER = ("account_id", "role", "name", "phone")
 class NetworkSpec:
     """What to generate; sizes left as ``None`` are derived from ``customers``.
 
-    ``customers`` is met exactly.  ``lv_per_transformer`` bounds the customers of one
+    ``customers`` is met exactly.  Derived sizes: about 24 transformer areas per feeder and 12
+    feeders per substation.  ``lv_per_transformer`` bounds the customers of one
     transformer area; the high bound must be at least twice the low one so a feeder's customers
     can always be split into areas within the bounds.
     """
@@ -136,7 +139,7 @@ _AREA_CODE = "0571"
 _AREA_MIX = {
     "residential": (0.95, 0.995),
     "commercial": (0.35, 0.95),
-    "industrial": (0.2, 0.4),
+    "industrial": (0.3, 0.5),
 }
 
 # fmt: off
@@ -326,6 +329,7 @@ class _Contacts:
     """Contacts and phone numbers, on their own random stream (see the module docstring)."""
 
     def __init__(self, seed: int, rows: _Rows) -> None:
+        # A str seed is hashed with SHA-512, not with the per-process str hash: reproducible.
         self.rng = Random(f"{seed}/contacts")
         self.rows = rows
         self._feistel_keys = tuple(self.rng.randrange(1 << 30) for _ in range(3))
@@ -400,7 +404,7 @@ class _Contacts:
         elif r < 0.07:
             phone = self.landline()
         elif r < 0.08 and previous_phone is not None:
-            # The same family holds the neighbouring account (a parent's flat, a second shop).
+            # The same family holds the neighbouring account too (a parent's flat next door).
             phone = previous_phone
         else:
             phone = self.written(self.mobile())
@@ -449,8 +453,8 @@ class _Generator:
         self.contacts = _Contacts(spec.seed, rows) if spec.with_contacts else None
         self.low, self.high = spec.lv_per_transformer
         self.mode = _mode(self.low, self.high)
-        # Per-name counters keep transformer-area and important-customer names unique; they are
-        # bounded by the name pools, not by the network size.
+        # Per-name counters keep transformer-area and important-customer names unique; they grow
+        # with the name pools and the substations, not with the customers.
         self.place_numbers: dict[str, int] = {}
         self.important_numbers: dict[str, int] = {}
         self.city_hospitals = 0
@@ -728,7 +732,7 @@ class _Generator:
         served: set[int] = set()
         if contacts is not None:
             businesses = [i for i, c in enumerate(categories) if c != "residential"]
-            if len(businesses) >= 3 and contacts.rng.random() < 0.3:
+            if len(businesses) >= 3 and contacts.rng.random() < 0.2:
                 # A local electrician looks after several shops of the same street.
                 electrician = contacts.electrician()
                 size = contacts.rng.randint(3, min(8, len(businesses)))

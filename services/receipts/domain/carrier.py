@@ -25,7 +25,9 @@ class CarrierOutcome:
 
 
 _WORDS: dict[str, CarrierOutcome] = {
-    "DELIVRD": CarrierOutcome(ReceiptStatus.DELIVERED, "已送达用户手机", "delivered to the handset"),
+    "DELIVRD": CarrierOutcome(
+        ReceiptStatus.DELIVERED, "已送达用户手机", "delivered to the handset"
+    ),
     "UNDELIV": CarrierOutcome(
         ReceiptStatus.FAILED,
         "无法送达（空号、停机、关机等），请核实联系号码",
@@ -44,13 +46,17 @@ _WORDS: dict[str, CarrierOutcome] = {
         "not delivered within the validity period (handset off or out of coverage)",
     ),
     "ACCEPTD": CarrierOutcome(
-        ReceiptStatus.ACCEPTED, "运营商已接收，尚未送达", "accepted by the carrier, not yet delivered"
+        ReceiptStatus.ACCEPTED,
+        "运营商已接收，尚未送达",
+        "accepted by the carrier, not yet delivered",
     ),
     "ENROUTE": CarrierOutcome(
         ReceiptStatus.ACCEPTED, "正在投递，尚未送达", "en route to the handset, not yet delivered"
     ),
     "SCHEDLD": CarrierOutcome(
-        ReceiptStatus.ACCEPTED, "已排队待发，尚未送达", "scheduled by the carrier, not yet delivered"
+        ReceiptStatus.ACCEPTED,
+        "已排队待发，尚未送达",
+        "scheduled by the carrier, not yet delivered",
     ),
     "UNKNOWN": CarrierOutcome(
         ReceiptStatus.UNKNOWN,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from services.receipts.domain.carrier import CarrierOutcome, normalise_carrier_status
+from services.receipts.domain.status import ReceiptStatus, advance
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,22 @@ def in_carrier_order(reports: Sequence[CarrierReport]) -> list[CarrierReport]:
     """Reports in the order the carrier reached their states (undated ones last, as received)."""
     latest = datetime.max.replace(tzinfo=UTC)
     return sorted(reports, key=lambda r: r.done_at.astimezone(UTC) if r.done_at else latest)
+
+
+def settle(
+    current: ReceiptStatus | None, reports: Sequence[CarrierReport]
+) -> tuple[ReceiptStatus | None, CarrierReport | None]:
+    """Apply ``reports`` in turn to a notice in state ``current`` (see :func:`advance`).
+
+    Returns the resulting state and the report that last changed it (None: nothing changed),
+    whose stat, err and time then describe the state.
+    """
+    decisive: CarrierReport | None = None
+    for report in reports:
+        following = advance(current, report.outcome.status)
+        if following is not current:
+            current, decisive = following, report
+    return current, decisive
 
 
 def assume_timezone(moment: datetime, timezone: str) -> datetime:

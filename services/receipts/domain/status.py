@@ -6,7 +6,6 @@ notice may only move forward: a receipt that arrives late must not undo a later 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -51,10 +50,3 @@ def advance(current: ReceiptStatus | None, incoming: ReceiptStatus) -> ReceiptSt
     if ReceiptStatus.UNKNOWN in (current, incoming):
         return ReceiptStatus.UNKNOWN
     return ReceiptStatus.ACCEPTED
-
-
-def settle(current: ReceiptStatus | None, incoming: Iterable[ReceiptStatus]) -> ReceiptStatus | None:
-    """Apply receipts one after another with :func:`advance`."""
-    for status in incoming:
-        current = advance(current, status)
-    return current
