@@ -45,6 +45,12 @@ class ServiceSettings(BaseSettings):
         default=True, description="Idempotent producer (off for brokers that lack it, e.g. tansu)."
     )
     kafka_max_request_bytes: int = Field(default=16 * 1024 * 1024)
+    kafka_create_topics: bool = Field(
+        default=True,
+        description="Create missing topics at start-up (off where an operator such as Strimzi "
+        "owns them).",
+    )
+    db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections per process.")
     jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET))
     jwt_issuer: str = "outage-notice"
     jwt_audience: str = "outage-notice"

@@ -35,7 +35,7 @@ def new_metadata() -> MetaData:
 class Database:
     """An engine and session factory bound to one service's schema or SQLite file."""
 
-    def __init__(self, url: str, schema: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, schema: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = url
         self.schema = schema
         self.is_postgres = url.startswith("postgresql")
@@ -43,7 +43,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_postgres:
             options["schema_translate_map"] = {None: schema}
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         else:
             _ensure_sqlite_dir(url)
             kwargs["connect_args"] = {"timeout": 30}

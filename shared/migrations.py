@@ -53,6 +53,10 @@ async def upgrade(db: Database, service: str) -> None:
     """Bring the service's tables to the newest revision."""
     async with db.engine.begin() as conn:
         if db.is_postgres:
+            # Replicas start together; the lock makes one migrate while the others wait.
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"migrate:{db.schema}"}
+            )
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"'))
 
         def run(sync_conn: Any) -> None:

@@ -41,7 +41,11 @@ class ServiceRuntime:
         self.settings = settings
         self.name = settings.service_name
         self.metadata = metadata
-        self.db = Database(settings.resolved_database_url(), settings.resolved_schema())
+        self.db = Database(
+            settings.resolved_database_url(),
+            settings.resolved_schema(),
+            pool_size=settings.db_pool_size,
+        )
         self.owns_bus = bus is None
         self.bus: Bus = bus if bus is not None else _bus_from(settings)
         self.relay = OutboxRelay(self.db, self.bus, poll_interval_s=settings.outbox_poll_interval_s)
@@ -112,6 +116,7 @@ def _bus_from(settings: ServiceSettings) -> Bus:
             client_id=settings.service_name,
             idempotence=settings.kafka_idempotence,
             max_request_bytes=settings.kafka_max_request_bytes,
+            create_topics=settings.kafka_create_topics,
         )
     return MemoryBus()
 

@@ -59,12 +59,14 @@ class KafkaBus:
         idempotence: bool = True,
         max_request_bytes: int = 16 * 1024 * 1024,
         partitions: int = 6,
+        create_topics: bool = True,
     ) -> None:
         self.bootstrap = bootstrap
         self.client_id = client_id
         self.idempotence = idempotence
         self.max_request_bytes = max_request_bytes
         self.partitions = partitions
+        self.create_topics = create_topics
         self._producer: AIOKafkaProducer | None = None
         self._subscriptions: list[_Subscription] = []
         self._started = False
@@ -100,7 +102,7 @@ class KafkaBus:
             self._producer = None
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
-        if not topics:
+        if not topics or not self.create_topics:
             return
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id)
         await admin.start()
