@@ -1,0 +1,1 @@
+"""Storage and the channel providers dispatch talks to."""

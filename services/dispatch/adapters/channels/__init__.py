@@ -1,0 +1,1 @@
+"""Channel gateways (see :class:`services.dispatch.ports.ChannelGateway`), one module each."""

@@ -1,0 +1,1 @@
+"""Pure dispatch logic: message states, rendering, splitting, retry and audience rules."""
