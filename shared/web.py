@@ -37,6 +37,17 @@ def status_for(error: AppError) -> int:
     return 400
 
 
+def field_path(location: Sequence[int | str]) -> str:
+    """``("body", "operations", 2, "device_id")`` → ``operations[2].device_id``."""
+    parts = list(location)
+    if len(parts) > 1 and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
 def create_service_app(
     *,
     title: str,
@@ -68,9 +79,7 @@ def create_service_app(
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
+        errors = [{"field": field_path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         first = errors[0]["field"] if errors else None
         body: dict[str, Any] = {
             "error": "invalid_input",

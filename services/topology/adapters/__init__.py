@@ -1,0 +1,1 @@
+"""Storage of the topology service: tables, repositories and the in-memory network model."""

@@ -1,0 +1,1 @@
+"""Pure logic of the topology service: the network model, the bundle format, the tracer, outages."""
