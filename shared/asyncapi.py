@@ -23,6 +23,13 @@ PRODUCERS: dict[str, str] = {
     "notice.sent": "dispatch",
     "notice.failed": "dispatch",
     "sms.delivered": "receipts",
+    "outage.retraced": "topology",
+    "model.changed": "topology",
+    "outage.rescheduled": "topology",
+    "outage.completed": "topology",
+    "escalation.requested": "receipts",
+    "notice.acknowledged": "receipts",
+    "contact.undeliverable": "receipts",
 }
 CONSUMERS: dict[str, list[str]] = {
     "outage.planned": ["topology"],
@@ -32,6 +39,13 @@ CONSUMERS: dict[str, list[str]] = {
     "notice.sent": ["receipts"],
     "notice.failed": ["receipts"],
     "sms.delivered": ["dispatch"],
+    "outage.retraced": ["contacts"],
+    "model.changed": [],
+    "outage.rescheduled": ["contacts", "dispatch", "receipts"],
+    "outage.completed": ["dispatch", "receipts"],
+    "escalation.requested": ["dispatch"],
+    "notice.acknowledged": [],
+    "contact.undeliverable": ["contacts"],
 }
 
 
@@ -108,9 +122,7 @@ def build_document() -> dict[str, Any]:
 
 
 def render_yaml() -> str:
-    rendered: str = yaml.safe_dump(
-        build_document(), sort_keys=False, allow_unicode=True, width=100
-    )
+    rendered: str = yaml.safe_dump(build_document(), sort_keys=False, allow_unicode=True, width=100)
     return rendered
 
 

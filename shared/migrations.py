@@ -55,7 +55,8 @@ async def upgrade(db: Database, service: str) -> None:
         if db.is_postgres:
             # Replicas start together; the lock makes one migrate while the others wait.
             await conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"migrate:{db.schema}"}
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                {"key": f"migrate:{db.schema}"},
             )
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"'))
 

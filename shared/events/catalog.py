@@ -67,13 +67,25 @@ class FeederScope(_Part):
 
 
 class Recipient(_Part):
-    """One address on one channel; a shared electrician is one recipient for many accounts."""
+    """One address on one channel; a shared electrician is one recipient for many accounts.
+
+    The approved list holds everyone who may be told, including the contacts kept for
+    escalation (``wave`` > 0): escalation never reaches anyone a reviewer did not approve.
+    """
 
     channel: Channel
-    address: str = Field(description="E.164 phone number for sms/voice.")
+    address: str = Field(
+        description="E.164 phone for sms/voice; account id for door_slip; transformer area "
+        "node id for posted_notice; webhook/group key for wechat and app_push; "
+        "the digest date (YYYY-MM-DD) for newspaper."
+    )
     contact_name: str = ""
     account_ids: list[str]
     account_names: list[str]
+    role: str = Field(default="", description="electrical | legal | billing | other | area.")
+    wave: int = Field(
+        default=0, ge=0, description="0: told first; 1, 2, …: only when escalation asks."
+    )
 
 
 @register("outage.planned")
@@ -171,3 +183,110 @@ class OutageCancelled(Event):
     reason: str
     cancelled_by: str
     cancelled_at: datetime
+
+
+class AccountChange(_Part):
+    account_id: str
+    change: Literal["added", "removed"]
+    node_id: str = ""
+
+
+@register("outage.retraced")
+class OutageRetraced(Event):
+    """The model changed after the outage was traced and before its notices went out.
+
+    Carries the whole new trace and the difference, so the list must be confirmed again.
+    """
+
+    outage_id: str
+    details: OutageDetails
+    model_version: int
+    trace_version: int
+    affected_accounts: list[AffectedAccount]
+    transformers: list[TransformerScope]
+    feeders: list[FeederScope]
+    warnings: list[TraceWarning] = Field(default_factory=list)
+    changes: list[AccountChange]
+    reason: str = Field(description="Why the outage was traced again, e.g. the change batch.")
+
+
+class ModelChange(_Part):
+    kind: str = Field(description="customer_new | customer_close | customer_move | device_add | …")
+    element_id: str
+    origin: str = Field(description="field_patrol | marketing_process | spot_check | complaint | …")
+    reason: str = ""
+    ticket: str = ""
+
+
+@register("model.changed")
+class ModelChanged(Event):
+    """A batch of changes was applied to the network model."""
+
+    batch_id: str
+    model_version: int
+    author: str
+    changes: list[ModelChange]
+    changed_at: datetime
+
+    def subject(self) -> str:
+        return self.batch_id
+
+
+@register("outage.rescheduled")
+class OutageRescheduled(Event):
+    """New times for an outage that was announced (a reschedule or an extension)."""
+
+    outage_id: str
+    details: OutageDetails
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+    reason: str
+    rescheduled_by: str
+    rescheduled_at: datetime
+
+
+@register("outage.completed")
+class OutageCompleted(Event):
+    """The work ended and supply is restored."""
+
+    outage_id: str
+    completed_by: str
+    completed_at: datetime
+
+
+@register("escalation.requested")
+class EscalationRequested(Event):
+    """Receipts asks dispatch to try the next channel or contact of an unconfirmed account."""
+
+    outage_id: str
+    escalation_id: str
+    account_ids: list[str]
+    recipient: Recipient
+    step: int = Field(ge=1)
+    reason: str
+
+
+@register("notice.acknowledged")
+class NoticeAcknowledged(Event):
+    """A customer confirmed they received the notice (reply, keypress or signed slip)."""
+
+    outage_id: str
+    message_id: str | None = None
+    account_ids: list[str]
+    channel: Channel
+    via: str = Field(description="sms_reply | voice_keypress | signed_slip | posting_confirmed")
+    acknowledged_at: datetime
+
+
+@register("contact.undeliverable")
+class ContactUndeliverable(Event):
+    """A number keeps failing; the registry should mark it and put it on the worklist."""
+
+    address: str
+    account_ids: list[str]
+    consecutive_failures: int
+    last_reason: str
+    reported_at: datetime
+
+    def subject(self) -> str:
+        return self.address

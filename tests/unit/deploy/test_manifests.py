@@ -30,16 +30,9 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 SERVICE_PORTS = {"topology": 8001, "contacts": 8002, "dispatch": 8003, "receipts": 8004}
 SIMULATOR = "carrier-sim"
 SIMULATOR_PORT = 8005
-TOPICS = [
-    "outage.planned",
-    "outage.traced",
-    "list.approved",
-    "notice.sent",
-    "notice.failed",
-    "sms.delivered",
-    "outage.cancelled",
-]
-LARGE_TOPICS = {"outage.traced", "list.approved"}
+TOPICS = sorted(EVENT_TYPES)
+# Events that carry a whole outage's accounts or recipients.
+LARGE_TOPICS = {"outage.traced", "outage.retraced", "list.approved"}
 SIXTEEN_MIB = 16 * 1024 * 1024
 DAY_MS = 24 * 3600 * 1000
 APP_SECRET = "outage-notice-secrets"

@@ -1,0 +1,1 @@
+"""Pure rules of the contacts service: numbers, registry imports, list drafting and review."""

@@ -1,0 +1,21 @@
+"""The contacts app on a fresh database and the memory bus (see ``contacts_harness``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from contacts_harness import Contacts
+
+from services.contacts.app import create_app
+from services.contacts.config import ContactsSettings
+from shared.bus.memory import MemoryBus
+
+
+@pytest.fixture
+async def contacts(
+    make_settings: Callable[..., ContactsSettings], memory_bus: MemoryBus, db_backend: str
+) -> AsyncIterator[Contacts]:
+    app = create_app(make_settings(ContactsSettings, db_backend), bus=memory_bus)
+    async with app.router.lifespan_context(app):
+        yield Contacts(app=app, bus=memory_bus)
