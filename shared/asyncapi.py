@@ -30,6 +30,7 @@ PRODUCERS: dict[str, str] = {
     "escalation.requested": "receipts",
     "notice.acknowledged": "receipts",
     "contact.undeliverable": "receipts",
+    "complaint.classified": "receipts",
 }
 CONSUMERS: dict[str, list[str]] = {
     "outage.planned": ["topology"],
@@ -46,6 +47,7 @@ CONSUMERS: dict[str, list[str]] = {
     "escalation.requested": ["dispatch"],
     "notice.acknowledged": [],
     "contact.undeliverable": ["contacts"],
+    "complaint.classified": ["topology", "contacts"],
 }
 
 

@@ -9,6 +9,7 @@ events keep their order.
 from shared.events.catalog import (
     AccountChange,
     AffectedAccount,
+    ComplaintClassified,
     ContactUndeliverable,
     EscalationRequested,
     FeederScope,
@@ -45,6 +46,7 @@ __all__ = [
     "EVENT_TYPES",
     "AccountChange",
     "AffectedAccount",
+    "ComplaintClassified",
     "ContactUndeliverable",
     "Envelope",
     "EscalationRequested",

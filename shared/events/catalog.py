@@ -121,6 +121,9 @@ class ListApproved(Event):
     approved_by: str
     approved_at: datetime
     account_count: int
+    account_ids: list[str] = Field(
+        default_factory=list, description="Every account on the list, reachable or not."
+    )
     recipients: list[Recipient]
     recipients_sha256: str = Field(description="Digest of the approved recipients, for audit.")
 
@@ -290,3 +293,19 @@ class ContactUndeliverable(Event):
 
     def subject(self) -> str:
         return self.address
+
+
+ComplaintCause = Literal["model_or_trace", "contact", "delivery", "customer_side", "unclassified"]
+
+
+@register("complaint.classified")
+class ComplaintClassified(Event):
+    """A customer complaint about a notice, traced to its cause for the owning service."""
+
+    complaint_id: str
+    outage_id: str
+    account_id: str
+    complaint_type: str = Field(description="not_notified | no_outage | wrong_time | other")
+    cause: ComplaintCause
+    detail: str
+    classified_at: datetime
