@@ -34,7 +34,9 @@ async def run_embedded(host: str, var_dir: Path) -> None:
         )
         for name, app in suite.apps.items()
     }
-    await suite.bus.start()
+    bus = suite.bus
+    assert bus is not None
+    await bus.start()
     tasks = [asyncio.create_task(server.serve(), name=name) for name, server in servers.items()]
     try:
         while not all(server.started for server in servers.values()):
@@ -60,7 +62,7 @@ async def run_embedded(host: str, var_dir: Path) -> None:
         for server in servers.values():
             server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
-        await suite.bus.stop()
+        await bus.stop()
 
 
 def _sample_switch(sample_dir: Path) -> str:
@@ -104,7 +106,8 @@ def banner(host: str, tokens: dict[Role, str], sample_dir: Path, loaded: dict[st
         '    -H "Authorization: Bearer $PLANNER" -H "Content-Type: application/json" \\',
         f"    -d '{json.dumps(plan, ensure_ascii=False)}'",
         "Review and approve its list (as the reviewer; the planner may not):",
-        f'  curl -s http://{host}:{p["contacts"]}/v1/lists/OUTAGE_ID -H "Authorization: Bearer $REVIEWER"',
+        f"  curl -s http://{host}:{p['contacts']}/v1/lists/OUTAGE_ID "
+        '-H "Authorization: Bearer $REVIEWER"',
         f"  curl -s -X POST http://{host}:{p['contacts']}/v1/lists/OUTAGE_ID/approve "
         '-H "Authorization: Bearer $REVIEWER"',
         "Watch delivery:",

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from fastapi import FastAPI
@@ -42,7 +43,10 @@ DEFAULT_PORTS = {
 
 @dataclass
 class Suite:
-    bus: MemoryBus
+    """The apps of one deployment. ``bus`` is the shared in-process bus, or None when each
+    service has its own Kafka connection (then relays and consumers run by themselves)."""
+
+    bus: MemoryBus | None
     apps: dict[str, FastAPI]
     settings: dict[str, ServiceSettings]
     carrier_settings: CarrierSimSettings
@@ -73,6 +77,9 @@ class Suite:
 
     async def settle(self, rounds: int = 3) -> None:
         """Publish every outbox and let every consumer catch up, until nothing moves."""
+        if self.bus is None:
+            await asyncio.sleep(0.2)
+            return
         quiet = 0
         while quiet < rounds:
             published = 0
@@ -98,13 +105,11 @@ def build_suite(
     transports (tests, demo); otherwise over loopback ports (``make run``)."""
     ports = ports or DEFAULT_PORTS
     bus = MemoryBus()
-    common = {"var_dir": var_dir, "database_url": "", "kafka_bootstrap": ""}
-    topology_settings = TopologySettings(**common)
-    contacts_settings = ContactsSettings(**common)
-    dispatch_settings = DispatchSettings(
-        **common, sms_provider_url=f"http://127.0.0.1:{ports['carrier']}"
-    )
-    receipts_settings = ReceiptsSettings(**common)
+    topology_settings = _embedded(TopologySettings, var_dir)
+    contacts_settings = _embedded(ContactsSettings, var_dir)
+    dispatch_settings = _embedded(DispatchSettings, var_dir)
+    dispatch_settings.sms_provider_url = f"http://127.0.0.1:{ports['carrier']}"
+    receipts_settings = _embedded(ReceiptsSettings, var_dir)
     carrier_settings = carrier or CarrierSimSettings(
         report_url=f"http://127.0.0.1:{ports['receipts']}/v1/webhooks/sms-status",
         uplink_url=f"http://127.0.0.1:{ports['receipts']}/v1/webhooks/sms-reply",
@@ -134,13 +139,23 @@ def build_suite(
     return Suite(bus, apps, settings, carrier_settings)
 
 
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def _embedded(cls: type[S], var_dir: Path) -> S:
+    """Settings from the environment, but always SQLite files and the in-process bus."""
+    return cls(var_dir=var_dir, database_url="", kafka_bootstrap="")
+
+
 @contextlib.asynccontextmanager
 async def running_suite(var_dir: Path, **kwargs: object) -> AsyncIterator[Suite]:
     """Build the suite with in-process HTTP and run every app's lifespan."""
     suite = build_suite(var_dir, in_process_http=True, **kwargs)  # type: ignore[arg-type]
     async with contextlib.AsyncExitStack() as stack:
-        await suite.bus.start()
-        stack.push_async_callback(suite.bus.stop)
+        bus = suite.bus
+        assert bus is not None
+        await bus.start()
+        stack.push_async_callback(bus.stop)
         for app in suite.apps.values():
             await stack.enter_async_context(app.router.lifespan_context(app))
         stack.push_async_callback(suite.aclose)

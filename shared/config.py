@@ -44,19 +44,30 @@ class ServiceSettings(BaseSettings):
     kafka_idempotence: bool = Field(
         default=True, description="Idempotent producer (off for brokers that lack it, e.g. tansu)."
     )
-    kafka_max_request_bytes: int = Field(default=16 * 1024 * 1024)
+    kafka_max_request_bytes: int = Field(
+        default=16 * 1024 * 1024, description="Largest record produced (a big approved list)."
+    )
     kafka_create_topics: bool = Field(
         default=True,
         description="Create missing topics at start-up (off where an operator such as Strimzi "
         "owns them).",
     )
+    kafka_namespace: str = Field(
+        default="", description="Prefix of topic and group names (shared clusters, test runs)."
+    )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections per process.")
-    jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET))
-    jwt_issuer: str = "outage-notice"
-    jwt_audience: str = "outage-notice"
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEV_JWT_SECRET), description="HS256 key of the bearer tokens."
+    )
+    jwt_issuer: str = Field(default="outage-notice", description="Required `iss` of tokens.")
+    jwt_audience: str = Field(default="outage-notice", description="Required `aud` of tokens.")
     timezone: str = Field(default="Asia/Shanghai", description="Local time of notices.")
-    outbox_poll_interval_s: float = Field(default=0.5, ge=0.01)
-    consumer_max_attempts: int = Field(default=3, ge=1)
+    outbox_poll_interval_s: float = Field(
+        default=0.5, ge=0.01, description="Longest wait of the outbox relay between polls."
+    )
+    consumer_max_attempts: int = Field(
+        default=3, ge=1, description="Tries of a failing event handler before the DLQ."
+    )
     run_migrations: bool = Field(default=True, description="Create or upgrade tables at start-up.")
 
     @classmethod

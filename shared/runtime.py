@@ -117,6 +117,7 @@ def _bus_from(settings: ServiceSettings) -> Bus:
             idempotence=settings.kafka_idempotence,
             max_request_bytes=settings.kafka_max_request_bytes,
             create_topics=settings.kafka_create_topics,
+            namespace=settings.kafka_namespace,
         )
     return MemoryBus()
 

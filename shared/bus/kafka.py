@@ -60,6 +60,7 @@ class KafkaBus:
         max_request_bytes: int = 16 * 1024 * 1024,
         partitions: int = 6,
         create_topics: bool = True,
+        namespace: str = "",
     ) -> None:
         self.bootstrap = bootstrap
         self.client_id = client_id
@@ -67,6 +68,9 @@ class KafkaBus:
         self.max_request_bytes = max_request_bytes
         self.partitions = partitions
         self.create_topics = create_topics
+        # Prefixes topics and groups on the wire, so environments (or test runs) can share one
+        # cluster without reading each other's events.
+        self.namespace = namespace
         self._producer: AIOKafkaProducer | None = None
         self._subscriptions: list[_Subscription] = []
         self._started = False
@@ -108,7 +112,8 @@ class KafkaBus:
         await admin.start()
         try:
             existing = set(await admin.list_topics())
-            missing = [t for t in topics if t not in existing]
+            wanted = [self.namespace + t for t in topics]
+            missing = [t for t in wanted if t not in existing]
             if missing:
                 new = [
                     NewTopic(t, num_partitions=self.partitions, replication_factor=1)
@@ -124,7 +129,7 @@ class KafkaBus:
             raise RuntimeError("KafkaBus.publish before start()")
         futures = [
             await self._producer.send(
-                m.topic,
+                self.namespace + m.topic,
                 m.value,
                 key=m.key.encode() if m.key is not None else None,
                 headers=[(k, v.encode()) for k, v in m.headers.items()],
@@ -158,12 +163,12 @@ class KafkaBus:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             client_id=self.client_id,
-            group_id=sub.group,
+            group_id=self.namespace + sub.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=500,
         )
-        consumer.subscribe(sub.topics, listener=_CommitOnRevoke(sub))
+        consumer.subscribe([self.namespace + t for t in sub.topics], listener=_CommitOnRevoke(sub))
         sub.consumer = consumer
         await consumer.start()
         while True:
@@ -171,7 +176,7 @@ class KafkaBus:
             for tp, records in batches.items():
                 for record in records:
                     message = Message(
-                        topic=record.topic,
+                        topic=record.topic.removeprefix(self.namespace),
                         key=record.key.decode() if record.key is not None else None,
                         value=record.value if record.value is not None else b"",
                         headers={k: v.decode(errors="replace") for k, v in record.headers},

@@ -86,6 +86,11 @@ class Recipient(_Part):
     wave: int = Field(
         default=0, ge=0, description="0: told first; 1, 2, …: only when escalation asks."
     )
+    audience: str = Field(
+        default="",
+        description="The channel-policy rule that chose it (important, standard, area, "
+        "public…); picks who gets follow-ups such as the restoration notice.",
+    )
 
 
 @register("outage.planned")
