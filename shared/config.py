@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -20,6 +20,14 @@ from pydantic_settings import (
 )
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class ApiKey(BaseModel):
+    """A system-to-system caller. Only the key's SHA-256 is configured, never the key."""
+
+    name: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    roles: list[str]
 
 
 class ServiceSettings(BaseSettings):
@@ -67,6 +75,13 @@ class ServiceSettings(BaseSettings):
     )
     consumer_max_attempts: int = Field(
         default=3, ge=1, description="Tries of a failing event handler before the DLQ."
+    )
+    log_json: bool = Field(default=False, description="JSON log lines (production) or text.")
+    log_level: str = Field(default="INFO", description="Root log level.")
+    api_keys: list[ApiKey] = Field(
+        default_factory=list,
+        description='System callers: JSON list of {"name", "sha256" of the key, "roles"}; '
+        "they send the key in X-API-Key.",
     )
     run_migrations: bool = Field(default=True, description="Create or upgrade tables at start-up.")
 

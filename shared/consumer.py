@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.bus import Bus, Message, dlq_topic
 from shared.events import Envelope, Event, PoisonEvent, decode
+from shared.observability import EVENT_LATENCY, EVENTS, current_outage
 from shared.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -54,27 +56,38 @@ class EventConsumer:
         return sorted(self.handlers)
 
     async def __call__(self, message: Message) -> None:
+        started = time.perf_counter()
         try:
             envelope, event = decode(message.value)
         except PoisonEvent as exc:
             await self._dead_letter(message, str(exc))
+            EVENTS.labels(self.name, message.topic, "dead_lettered").inc()
             return
+        token = current_outage.set(envelope.subject)
+        try:
+            outcome = await self._handle(message, envelope, event)
+        finally:
+            current_outage.reset(token)
+        EVENTS.labels(self.name, envelope.type, outcome).inc()
+        EVENT_LATENCY.labels(self.name, envelope.type).observe(time.perf_counter() - started)
+
+    async def _handle(self, message: Message, envelope: Envelope, event: Event) -> str:
         handler = self.handlers.get(envelope.type)
         if handler is None or envelope.type != message.topic:
             await self._dead_letter(
                 message, f"{envelope.type!r} does not belong on {message.topic}"
             )
-            return
+            return "dead_lettered"
         attempt = 0
         outages = 0
         while True:
             try:
                 async with self.uow_factory() as uow:
                     if not await uow.claim(self.name, envelope.id):
-                        return
+                        return "duplicate"
                     await handler(event, envelope, uow)
                     await uow.commit()
-                return
+                return "handled"
             except TRANSIENT_ERRORS as exc:
                 log.warning("%s: database unavailable (%s); retrying", self.name, exc)
                 await asyncio.sleep(min(self.retry_delay_s * 2 ** min(outages, 6), 10.0))
@@ -88,7 +101,7 @@ class EventConsumer:
                     "%s: giving up on %s %s: %r", self.name, envelope.type, envelope.id, error
                 )
                 await self._dead_letter(message, f"{type(error).__name__}: {error}")
-                return
+                return "dead_lettered"
             log.warning(
                 "%s: %s %s failed (%r); retrying", self.name, envelope.type, envelope.id, error
             )

@@ -31,6 +31,7 @@ from sqlalchemy import (
 
 from shared.bus import Bus, Message
 from shared.db import NAMING_CONVENTION, Database
+from shared.observability import OUTBOX_PUBLISHED
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class OutboxRelay:
                 .where(table.c.id.in_([r.id for r in rows]))
                 .values(published_at=utcnow())
             )
+        OUTBOX_PUBLISHED.labels(self.db.schema).inc(len(rows))
         return len(rows)
 
     async def purge_published(self) -> None:

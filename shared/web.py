@@ -8,7 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.auth import TokenConfig
 from shared.errors import (
@@ -19,6 +20,7 @@ from shared.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from shared.observability import MetricsMiddleware, configure_logging
 from shared.runtime import ServiceRuntime
 
 STATUS_BY_ERROR: dict[type[AppError], int] = {
@@ -69,8 +71,13 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.token_config = TokenConfig(
-        settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience
+        settings.jwt_secret.get_secret_value(),
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        TokenConfig.keyed([(k.name, k.sha256, k.roles) for k in settings.api_keys]),
     )
+    configure_logging(runtime.name, json_logs=settings.log_json, level=settings.log_level)
+    app.add_middleware(MetricsMiddleware, service=runtime.name)
 
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -102,6 +109,11 @@ def create_service_app(
         checks = await runtime.ready()
         ok = all(checks.values())
         return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    @health.get("/metrics", response_class=PlainTextResponse)
+    async def metrics() -> PlainTextResponse:
+        """Prometheus metrics: requests, events, outbox, notices."""
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @health.get("/asyncapi.json", tags=["events"])
     async def asyncapi() -> dict[str, Any]:

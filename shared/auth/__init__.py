@@ -6,15 +6,16 @@ and their ``roles``. ``admin`` may do anything; ``system`` is for service-to-ser
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.errors import PermissionDenied, Unauthenticated
 from shared.timeutil import utcnow
@@ -43,6 +44,19 @@ class TokenConfig:
     secret: str
     issuer: str
     audience: str
+    api_keys: dict[str, Principal] = field(default_factory=dict)
+
+    @staticmethod
+    def keyed(entries: list[tuple[str, str, list[str]]]) -> dict[str, Principal]:
+        """``[(name, sha256 of key, roles)]`` → lookup by digest."""
+        return {
+            digest: Principal(sub=name, roles=frozenset(Role(r) for r in roles))
+            for name, digest, roles in entries
+        }
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def mint_token(
@@ -85,16 +99,25 @@ def decode_token(config: TokenConfig, token: str) -> Principal:
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from `python -m shared.auth token`")
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="Key of a system-to-system caller"
+)
 
 
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    if credentials is None:
-        raise Unauthenticated("missing bearer token (Authorization: Bearer <token>)")
     config: TokenConfig = request.app.state.token_config
-    return decode_token(config, credentials.credentials)
+    if credentials is not None:
+        return decode_token(config, credentials.credentials)
+    if api_key is not None:
+        principal = config.api_keys.get(key_digest(api_key))
+        if principal is None:
+            raise Unauthenticated("unknown API key")
+        return principal
+    raise Unauthenticated("missing credentials (Authorization: Bearer <token> or X-API-Key)")
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
