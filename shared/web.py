@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from shared.auth import TokenConfig
 from shared.errors import (
@@ -39,6 +40,29 @@ def status_for(error: AppError) -> int:
     return 400
 
 
+class ErrorBody(BaseModel):
+    """Every expected failure: a stable code, a sentence, and what to fix."""
+
+    error: str = Field(examples=["invalid_input"])
+    detail: str
+    field: str | None = Field(default=None, examples=["operations[2].device_id"])
+    file: str | None = None
+    row: int | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (401, "Missing, expired or invalid credentials"),
+        (403, "The caller's role may not do this"),
+        (404, "No such object"),
+        (409, "The object's state forbids this"),
+        (422, "Invalid input; `field`, `file` and `row` say where"),
+    )
+}
+
+
 def field_path(location: Sequence[int | str]) -> str:
     """``("body", "operations", 2, "device_id")`` → ``operations[2].device_id``."""
     parts = list(location)
@@ -66,7 +90,13 @@ def create_service_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
     settings = runtime.settings
     app.state.runtime = runtime
     app.state.settings = settings
