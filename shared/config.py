@@ -9,7 +9,7 @@ while a single service can still be pointed elsewhere.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
@@ -75,6 +75,10 @@ class ServiceSettings(BaseSettings):
     )
     consumer_max_attempts: int = Field(
         default=3, ge=1, description="Tries of a failing event handler before the DLQ."
+    )
+    otel_exporter: Literal["none", "console", "otlp"] = Field(
+        default="none",
+        description="Where traces go; otlp reads the standard OTEL_EXPORTER_OTLP_* variables.",
     )
     log_json: bool = Field(default=False, description="JSON log lines (production) or text.")
     log_level: str = Field(default="INFO", description="Root log level.")

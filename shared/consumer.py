@@ -16,11 +16,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.bus import Bus, Message, dlq_topic
 from shared.events import Envelope, Event, PoisonEvent, decode
 from shared.observability import EVENT_LATENCY, EVENTS, current_outage
+from shared.tracing import continued_span
 from shared.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -64,8 +66,17 @@ class EventConsumer:
             EVENTS.labels(self.name, message.topic, "dead_lettered").inc()
             return
         token = current_outage.set(envelope.subject)
+        attributes = {
+            "messaging.destination": message.topic,
+            "outage.id": envelope.subject,
+            "messaging.consumer_group": self.name,
+        }
         try:
-            outcome = await self._handle(message, envelope, event)
+            with continued_span(
+                f"consume {envelope.type}", envelope.traceparent, SpanKind.CONSUMER, attributes
+            ) as span:
+                outcome = await self._handle(message, envelope, event)
+                span.set_attribute("outcome", outcome)
         finally:
             current_outage.reset(token)
         EVENTS.labels(self.name, envelope.type, outcome).inc()

@@ -16,7 +16,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Histogram
+
+from shared.tracing import continued_span
 
 current_outage: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_outage", default=None
@@ -128,12 +131,20 @@ class MetricsMiddleware:
             await send(message)
 
         token = current_outage.set(None)
+        method = scope.get("method", "")
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         try:
-            await self.app(scope, receive, send_wrapper)
+            with continued_span(
+                f"{method} {scope.get('path', '')}",
+                headers.get("traceparent"),
+                SpanKind.SERVER,
+                {"http.method": method, "service": self.service},
+            ) as span:
+                await self.app(scope, receive, send_wrapper)
+                span.set_attribute("http.status_code", status)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            method = scope.get("method", "")
             HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
             HTTP_LATENCY.labels(self.service, method, template).observe(
                 time.perf_counter() - started

@@ -14,6 +14,7 @@ from shared.db import Database, upsert_ignore
 from shared.events import Envelope, Event, encode
 from shared.outbox import inbox_table, outbox_table
 from shared.timeutil import utcnow
+from shared.tracing import current_traceparent
 
 
 class UnitOfWork:
@@ -57,7 +58,7 @@ class UnitOfWork:
             self._session = None
 
     def emit(self, event: Event) -> Envelope:
-        envelope = Envelope.wrap(event, self.source)
+        envelope = Envelope.wrap(event, self.source, current_traceparent())
         self._pending.append(envelope)
         return envelope
 

@@ -23,6 +23,7 @@ from shared.errors import (
 )
 from shared.observability import MetricsMiddleware, configure_logging
 from shared.runtime import ServiceRuntime
+from shared.tracing import configure_tracing
 
 STATUS_BY_ERROR: dict[type[AppError], int] = {
     InvalidInput: 422,
@@ -107,6 +108,7 @@ def create_service_app(
         TokenConfig.keyed([(k.name, k.sha256, k.roles) for k in settings.api_keys]),
     )
     configure_logging(runtime.name, json_logs=settings.log_json, level=settings.log_level)
+    configure_tracing(settings.otel_exporter)
     app.add_middleware(MetricsMiddleware, service=runtime.name)
 
     @app.exception_handler(AppError)

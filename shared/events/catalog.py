@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -90,6 +90,15 @@ class Recipient(_Part):
         default="",
         description="The channel-policy rule that chose it (important, standard, area, "
         "public…); picks who gets follow-ups such as the restoration notice.",
+    )
+    call_earliest: time | None = Field(
+        default=None,
+        description="The person's call window (local time of day): do not call or text "
+        "before this. Null: no window registered.",
+    )
+    call_latest: time | None = Field(
+        default=None,
+        description="The person's call window (local time of day): do not call or text after this.",
     )
 
 

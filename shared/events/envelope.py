@@ -59,15 +59,19 @@ class Envelope(BaseModel):
     subject: str
     datacontenttype: Literal["application/json"] = "application/json"
     dataschemaversion: int = 1
+    traceparent: str | None = Field(
+        default=None, description="W3C trace context (CloudEvents distributed tracing extension)."
+    )
     data: dict[str, Any]
 
     @classmethod
-    def wrap(cls, event: Event, source: str) -> Envelope:
+    def wrap(cls, event: Event, source: str, traceparent: str | None = None) -> Envelope:
         return cls(
             type=event.type,
             source=source,
             subject=event.subject(),
             dataschemaversion=event.schema_version,
+            traceparent=traceparent,
             data=event.model_dump(mode="json"),
         )
 
