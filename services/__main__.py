@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 from pathlib import Path
 
 from services.demo import play_demo
@@ -20,10 +20,11 @@ def main() -> None:
     demo = commands.add_parser("demo", help="play one outage end to end and print its coverage")
     demo.add_argument("--var-dir", type=Path, default=Path("var/demo"))
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "run":
         asyncio.run(run_embedded(args.host, args.var_dir))
     else:
+        # The story is the output; service chatter only when something goes wrong.
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
         asyncio.run(play_demo(args.var_dir))
 
 

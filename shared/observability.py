@@ -94,6 +94,9 @@ def configure_logging(service: str, *, json_logs: bool, level: str = "INFO") -> 
     """Install one handler on the root logger (idempotent: embedded mode calls it per service)."""
     root = logging.getLogger()
     root.setLevel(level.upper())
+    # One line per outgoing request or migration step drowns what operators need to see.
+    for chatty in ("httpx", "httpcore", "alembic.runtime.migration"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     for handler in root.handlers:
         if getattr(handler, "_outage_notice", False):
             return
