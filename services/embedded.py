@@ -22,6 +22,7 @@ DEV_USERS = {
     Role.DISPATCHER: "dispatcher-zhao",
     Role.FIELD: "field-chen",
     Role.ADMIN: "admin",
+    Role.SYSTEM: "pms-integration",
 }
 
 
