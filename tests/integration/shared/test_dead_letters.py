@@ -73,7 +73,8 @@ def check_dead_letters(dead: list[Message]) -> None:
     # event (key "OUT-BUG") may reach the dead-letter topic in either order.
     poison = [m for m in dead if m.key == "X"]
     failing = [m for m in dead if m.key == "OUT-BUG"]
-    assert len(poison) == 2 and len(failing) == 1
+    assert len(poison) == 2
+    assert len(failing) == 1
     assert all("not a valid envelope" in m.headers["dlq-error"] for m in poison)
     assert poison[0].value == b"{not json"
     assert "ValueError: handler bug for this outage" in failing[0].headers["dlq-error"]
