@@ -17,7 +17,13 @@ API (the names the lead sketched, with these adjustments):
 * :class:`AreaSubscription` describes the WeChat Work groups and app subscriptions of an area.
 * :func:`lead_time`, :func:`reminder_enabled`, :func:`quiet_hours_exempt` and
   :func:`restoration_audiences` read the per-kind timing rules, so topology, contacts and
-  dispatch judge them from the same file.
+  dispatch judge them from the same file. ``policy.timing`` holds the rest of the schedule:
+  the first notice (on approval, or ``first_notice_before`` the start), the reminder
+  (``reminder_days_before`` at ``reminder_at``), quiet hours and the channels they hold
+  back, how close to the start a correction ignores them, and the channels reminders and
+  restoration notices go on.
+* :class:`PlannedRecipient` has ``location`` (the service address a door slip goes to);
+  contacts copies it, with ``audience``, into ``Recipient``.
 
 Waves: ``wave`` 0 is told first, on approval. Later waves are the escalation ladder, sent
 only when receipts asks (``escalation.requested``): within an account, contacts in
@@ -78,6 +84,8 @@ ContactStatus = Literal["valid", "suspect", "invalid"]
 # Channels a person's phone number can carry.
 PhoneChannel = Literal["sms", "voice"]
 SubscriptionChannel = Literal["wechat", "app_push"]
+# Channels that can carry a short follow-up (reminder, restoration) to someone already told.
+FollowupChannel = Literal["sms", "voice", "wechat", "app_push"]
 
 AREA_AUDIENCE = "area"
 PUBLIC_AUDIENCE = "public"
@@ -151,6 +159,7 @@ class PlannedRecipient:
     wave: int
     account_id: str | None
     audience: str
+    location: str = ""  # where a door slip is delivered: the account's service address
 
 
 # The policy file.
@@ -291,6 +300,18 @@ class Timing(_Model):
     urgent_cancellation_within: timedelta = Field(
         default=timedelta(hours=24),
         description="A cancellation or new time this close to the start ignores quiet hours.",
+    )
+    quiet_channels: list[FollowupChannel] = Field(
+        default_factory=lambda: list[FollowupChannel](("sms", "voice")),
+        description="Channels quiet hours hold back (printed ones never wake anybody).",
+    )
+    reminder_channels: list[FollowupChannel] = Field(
+        default_factory=lambda: list[FollowupChannel](("sms", "wechat", "app_push")),
+        description="Channels the reminder goes on, to those the first notice reached there.",
+    )
+    restoration_channels: list[FollowupChannel] = Field(
+        default_factory=lambda: list[FollowupChannel](("sms", "wechat", "app_push")),
+        description="Channels the restoration notice goes on (to kinds.<kind>.restoration).",
     )
 
     @field_validator("reminder_at")
@@ -529,6 +550,7 @@ def _door_slip(account: AccountProfile, wave: int, audience: str) -> PlannedReci
         wave=wave,
         account_id=account.account_id,
         audience=audience,
+        location=account.service_address,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +35,9 @@ class OutageDetails(_Part):
     work: str = Field(description="The work done, e.g. 线路检修 / 配变增容.")
     area: str = Field(default="", description="Human description of the area, e.g. 东12线沿线.")
     planned_by: str
+    district: str = Field(
+        default="", description="District (区/县) the outage lies in; groups the newspaper digest."
+    )
 
 
 class TraceWarning(_Part):
@@ -90,6 +93,10 @@ class Recipient(_Part):
         default="",
         description="The channel-policy rule that chose it (important, standard, area, "
         "public…); picks who gets follow-ups such as the restoration notice.",
+    )
+    location: str = Field(
+        default="",
+        description="Where a door slip is delivered (the account's service address).",
     )
     call_earliest: time | None = Field(
         default=None,
@@ -323,3 +330,157 @@ class ComplaintClassified(Event):
     cause: ComplaintCause
     detail: str
     classified_at: datetime
+
+
+# --- meter evidence and reconciliation ---------------------------------------------------------
+
+MeterRestoreCause = Literal["restoration", "status_check"]
+
+
+@register("meter.power_lost")
+class MeterPowerLost(Event):
+    """A smart meter lost supply: the power-off ("last gasp") event of the metering data
+    acquisition system (用电信息采集系统). Keyed by meter id."""
+
+    meter_id: str
+    account_id: str = Field(
+        default="",
+        description="The account, when the metering system knows it; empty: the meter "
+        "registry maps the meter to its account.",
+    )
+    occurred_at: datetime = Field(description="When the meter lost supply (the meter's clock).")
+    source_system: str = Field(description="The metering system that reported it.")
+    source_event_id: str = Field(default="", description="The source system's own event id.")
+
+    def subject(self) -> str:
+        return self.meter_id
+
+
+@register("meter.power_restored")
+class MeterPowerRestored(Event):
+    """A smart meter has supply: back after a loss (power-on), or found on when the metering
+    system read or pinged it (``cause`` = ``status_check``). Keyed by meter id."""
+
+    meter_id: str
+    account_id: str = Field(
+        default="",
+        description="The account, when the metering system knows it; empty: the meter "
+        "registry maps the meter to its account.",
+    )
+    occurred_at: datetime = Field(description="When the meter had supply (the meter's clock).")
+    source_system: str = Field(description="The metering system that reported it.")
+    source_event_id: str = Field(default="", description="The source system's own event id.")
+    cause: MeterRestoreCause = Field(
+        default="restoration",
+        description="restoration: supply came back, so it had been lost (even if the loss was "
+        "never heard); status_check: a read or ping found supply present.",
+    )
+
+    def subject(self) -> str:
+        return self.meter_id
+
+
+class ReconciliationCounts(_Part):
+    """How the notice list compared with the meters after an outage."""
+
+    listed: int = Field(ge=0, description="Accounts on the list compared.")
+    missed: int = Field(ge=0, description="Lost supply in the window but were not on the list.")
+    wrong: int = Field(ge=0, description="On the list, but their meters had supply throughout.")
+    confirmed: int = Field(ge=0, description="On the list, and their meters lost supply.")
+    unknown: int = Field(ge=0, description="On the list, but no meter reported in the window.")
+
+
+@register("outage.reconciled")
+class OutageReconciled(Event):
+    """After an outage's window (and a grace period), its notice list compared with what the
+    meters saw. A later revision replaces an earlier one (late meter events)."""
+
+    outage_id: str
+    revision: int = Field(ge=1, description="1 first; each later revision replaces the last.")
+    list_version: int = Field(
+        ge=0,
+        description="Version of the approved list compared; 0: the traced list (none approved).",
+    )
+    model_version: int | None = Field(
+        default=None, description="Version of the network model the evidence was judged on."
+    )
+    window_starts_at: datetime
+    window_ends_at: datetime
+    counts: ReconciliationCounts
+    missed_account_ids: list[str]
+    wrong_account_ids: list[str]
+    confirmed_account_ids: list[str]
+    unknown_account_ids: list[str]
+    suggestion_ids: list[str] = Field(
+        default_factory=list, description="model.fix_suggested events this evidence supports."
+    )
+    reconciled_at: datetime
+
+
+class _ProposedChange(_Part):
+    reason: str
+    origin: Literal["meter_reconciliation"] = "meter_reconciliation"
+    ticket: str = Field(description="The suggestion id, so the applied batch can be traced back.")
+
+
+class ProposedCustomerMove(_ProposedChange):
+    kind: Literal["customer_move"] = "customer_move"
+    account_id: str
+    node_id: str = Field(description="The node the account is really fed from.")
+
+
+class ProposedDeviceState(_ProposedChange):
+    kind: Literal["device_state"] = "device_state"
+    device_id: str
+    normal_state: Literal["open", "closed"]
+
+
+class ProposedDeviceAdd(_ProposedChange):
+    kind: Literal["device_add"] = "device_add"
+    device_id: str
+    device_kind: Literal["switch", "line"]
+    from_node: str
+    to_node: str
+    normal_state: Literal["open", "closed"]
+    name: str = ""
+
+
+ProposedChange = Annotated[
+    ProposedCustomerMove | ProposedDeviceState | ProposedDeviceAdd, Field(discriminator="kind")
+]
+
+
+class FixEvidence(_Part):
+    """What one outage's meters showed for a suggested fix."""
+
+    outage_id: str
+    explained_account_ids: list[str] = Field(
+        description="Accounts whose meter readings the model gets right only with the fix."
+    )
+    contradicted_account_ids: list[str] = Field(
+        default_factory=list, description="Accounts the model gets right now but not with it."
+    )
+
+
+@register("model.fix_suggested")
+class ModelFixSuggested(Event):
+    """Meter evidence says the network model is wrong here. Topology opens a discrepancy for a
+    person to confirm; confirming applies ``changes`` as one change batch. Nothing changes the
+    model by itself."""
+
+    suggestion_id: str
+    outage_id: str = Field(description="The outage whose reconciliation made the suggestion.")
+    summary: str = Field(description="The fix in a sentence (zh-CN), for the person confirming.")
+    changes: list[ProposedChange] = Field(
+        min_length=1, description="The `changes` of a topology change batch, applied together."
+    )
+    evidence: list[FixEvidence]
+    confidence: float = Field(ge=0, le=1)
+    alternatives: list[str] = Field(
+        default_factory=list,
+        description="Other fixes the evidence explains equally well (zh-CN), to check on site.",
+    )
+    supersedes: list[str] = Field(
+        default_factory=list, description="Earlier suggestions for the same elements it replaces."
+    )
+    suggested_at: datetime
