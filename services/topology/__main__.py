@@ -15,11 +15,11 @@ from pathlib import Path
 
 import uvicorn
 
-from services.topology import usecases
 from services.topology.adapters.db import metadata
 from services.topology.app import create_app
 from services.topology.config import TopologySettings
 from services.topology.domain.bundle import BUNDLE_FILES
+from services.topology.usecases import model
 from shared.db import Database
 from shared.errors import InvalidInput
 from shared.outbox import messaging_metadata
@@ -41,7 +41,7 @@ async def import_directory(directory: Path, settings: TopologySettings) -> int:
                 name: stack.enter_context((directory / name).open("rb")) for name in BUNDLE_FILES
             }
             async with UnitOfWork(db, settings.service_name) as uow:
-                imported = await usecases.import_network(
+                imported = await model.import_network(
                     files, "cli", uow, chunk_size=settings.import_chunk_size
                 )
                 await uow.commit()

@@ -36,3 +36,9 @@ Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Planner = Annotated[Principal, Depends(require(Role.PLANNER))]
 PlannerOrReviewer = Annotated[Principal, Depends(require(Role.PLANNER, Role.REVIEWER))]
 PlannerOrDispatcher = Annotated[Principal, Depends(require(Role.PLANNER, Role.DISPATCHER))]
+# Who ends an outage: the planner, the dispatcher who restores supply, or the field crew.
+Completer = Annotated[Principal, Depends(require(Role.PLANNER, Role.DISPATCHER, Role.FIELD))]
+# Who changes the model: field staff after a patrol or spot check, or a system integration
+# (the marketing process) acting for new connections, closures and moves.
+ModelEditor = Annotated[Principal, Depends(require(Role.FIELD, Role.SYSTEM))]
+FieldStaff = Annotated[Principal, Depends(require(Role.FIELD))]

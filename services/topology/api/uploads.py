@@ -1,144 +1,73 @@
-"""Streaming reception of ``multipart/form-data`` file uploads.
+"""Uploads of the network bundle: FastAPI ``UploadFile`` fields with the service's error contract.
 
-A city's network bundle runs to hundreds of megabytes, so each file part goes straight into a
-temporary file (kept in memory while small) as the request body streams in; nothing holds a
-whole file in memory. The parser is incremental: a boundary may be split across any chunks.
+A city's bundle runs to hundreds of megabytes. Starlette streams each file part into a
+temporary file (kept in memory up to 1 MB) as the body arrives, and the import reads those
+files line by line with the csv module, so no whole file is ever held in memory. What can go
+wrong with the upload itself is answered like any other bad input: 422 naming ``body`` (not a
+form, a form that does not parse, a file sent twice) or the missing file's field.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import Callable, Coroutine, Mapping
 from email.message import Message
-from tempfile import SpooledTemporaryFile
-from typing import IO
+from typing import IO, Any
 
-from fastapi import Request
+from fastapi import Request, Response, UploadFile
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from services.topology.domain import messages
 from shared.errors import InvalidInput
 
-# Part headers are a few lines; anything longer is not a form upload.
-_MAX_PART_HEADER_BYTES = 16 * 1024
+MULTIPART = "multipart/form-data"
 
 
-class MalformedUpload(ValueError):
-    """The body is not the multipart document its Content-Type announces."""
-
-
-class MultipartParser:
-    """Feed the body in chunks; each part's content goes to the sink ``open_part`` returns for
-    its form field name (None discards the part)."""
-
-    def __init__(self, boundary: bytes, open_part: Callable[[str], IO[bytes] | None]) -> None:
-        self._delimiter = b"\r\n--" + boundary
-        self._open_part = open_part
-        # The first delimiter has no line break before it; starting the buffer with one lets a
-        # single search find every delimiter.
-        self._buffer = bytearray(b"\r\n")
-        self._state = "preamble"
-        self._sink: IO[bytes] | None = None
-
-    def feed(self, data: bytes) -> None:
-        self._buffer += data
-        while self._step():
-            pass
-
-    def close(self) -> None:
-        if self._state != "done":
-            raise MalformedUpload("内容不完整，缺少结束分隔符")
-
-    def _step(self) -> bool:
-        """Advance as far as the buffer allows; False when more data is needed."""
-        buffer = self._buffer
-        if self._state in ("preamble", "body"):
-            found = buffer.find(self._delimiter)
-            if found < 0:
-                # Keep a tail that could be the start of a delimiter split across chunks.
-                keep = len(self._delimiter) - 1
-                if len(buffer) > keep:
-                    self._write(buffer[:-keep])
-                    del buffer[:-keep]
-                return False
-            self._write(buffer[:found])
-            del buffer[: found + len(self._delimiter)]
-            self._state = "boundary"
-            return True
-        if self._state == "boundary":
-            if len(buffer) < 2:
-                return False
-            if buffer[:2] == b"--":
-                self._state = "done"
-                return True
-            if buffer[:2] != b"\r\n":
-                raise MalformedUpload("分隔符后缺少换行")
-            del buffer[:2]
-            self._state = "headers"
-            return True
-        if self._state == "headers":
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(buffer) > _MAX_PART_HEADER_BYTES:
-                    raise MalformedUpload("分段头过长")
-                return False
-            name = _field_name(bytes(buffer[:end]))
-            del buffer[: end + 4]
-            self._sink = self._open_part(name)
-            self._state = "body"
-            return True
-        buffer.clear()  # the epilogue after the closing delimiter means nothing
-        return False
-
-    def _write(self, data: bytearray) -> None:
-        if self._state == "body" and self._sink is not None:
-            self._sink.write(data)
-
-
-def _field_name(raw_headers: bytes) -> str:
-    headers = Message()
-    for line in raw_headers.decode("utf-8", errors="replace").split("\r\n"):
-        name, separator, value = line.partition(":")
-        if separator:
-            headers[name.strip()] = value.strip()
-    field = headers.get_param("name", header="content-disposition")
-    if not isinstance(field, str) or not field:
-        raise MalformedUpload("分段缺少 Content-Disposition 的 name")
-    return field
-
-
-def boundary_of(content_type: str) -> bytes:
-    """The boundary of a ``multipart/form-data`` Content-Type; InvalidInput for anything else."""
+def is_multipart(request: Request) -> bool:
     header = Message()
-    header["content-type"] = content_type
-    boundary = header.get_param("boundary")
-    if header.get_content_type() != "multipart/form-data" or not isinstance(boundary, str):
-        raise InvalidInput(messages.UPLOAD_NOT_MULTIPART, field="body")
-    return boundary.encode("latin-1")
+    header["content-type"] = request.headers.get("content-type", "")
+    return header.get_content_type() == MULTIPART
 
 
-@contextlib.asynccontextmanager
+class UploadRoute(APIRoute):
+    """A route whose form body Starlette parses: a body that does not parse is answered 422
+    naming ``body``, as every other bad input is, rather than Starlette's bare 400."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as exc:  # Starlette's, raised by its form parser
+                if exc.status_code != 400 or not is_multipart(request):
+                    raise
+                raise InvalidInput(
+                    messages.UPLOAD_MALFORMED.format(reason=exc.detail), field="body"
+                ) from exc
+
+        return handle
+
+
 async def uploaded_files(
-    request: Request, fields: Collection[str], *, spool_bytes: int
-) -> AsyncIterator[dict[str, IO[bytes]]]:
-    """The uploaded files of the form ``fields`` present in the request, by field name; they are
-    deleted when the context ends. Other fields are read past and dropped."""
-    boundary = boundary_of(request.headers.get("content-type", ""))
-    with contextlib.ExitStack() as stack:
-        files: dict[str, IO[bytes]] = {}
-
-        def open_part(name: str) -> IO[bytes] | None:
-            if name not in fields:
-                return None
-            if name in files:
-                raise MalformedUpload(f"字段 {name} 上传了两次")
-            files[name] = stack.enter_context(SpooledTemporaryFile(max_size=spool_bytes))
-            return files[name]
-
-        parser = MultipartParser(boundary, open_part)
-        try:
-            async for chunk in request.stream():
-                parser.feed(chunk)
-            parser.close()
-        except MalformedUpload as exc:
-            raise InvalidInput(messages.UPLOAD_MALFORMED.format(reason=exc), field="body") from exc
-        yield files
+    request: Request, uploads: Mapping[str, UploadFile | None], names: Mapping[str, str]
+) -> dict[str, IO[bytes]]:
+    """The spooled file of each form field in ``uploads``, keyed by its bundle file name
+    (``names``: field → file name). Each field must be sent, and sent once."""
+    if not is_multipart(request):
+        raise InvalidInput(messages.UPLOAD_NOT_MULTIPART, field="body")
+    form = await request.form()  # parsed already for the fields; this is the same form
+    files: dict[str, IO[bytes]] = {}
+    for field, file in names.items():
+        upload = uploads.get(field)
+        if upload is None:
+            raise InvalidInput(
+                messages.UPLOAD_MISSING_FILE.format(field=field, file=file), field=field, file=file
+            )
+        if len(form.getlist(field)) > 1:
+            raise InvalidInput(
+                messages.UPLOAD_MALFORMED.format(reason=messages.UPLOAD_TWICE.format(field=field)),
+                field="body",
+            )
+        files[file] = upload.file
+    return files

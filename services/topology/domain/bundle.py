@@ -101,6 +101,8 @@ def check_bundle(
                 row["from_node"],
                 row["to_node"],
                 normally_closed=row["normal_state"] == "closed",
+                kind=row["kind"],
+                name=row["name"],
             )
         except RowRejected as rejected:
             errors.add(RowError(DEVICES_FILE, line, rejected.field, rejected.message))

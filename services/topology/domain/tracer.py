@@ -5,18 +5,26 @@ devices) with every device in its normal state, and is no longer supplied once t
 operations have been applied, in order, to that normal state. Closing a normally-open tie can
 keep customers in supply (转供); they are then not affected.
 
-Only the parts of the network the plan touches are traced: the normal-state islands (feeders,
-or feeders already joined) that hold an operated device. Nothing outside them can change supply,
-because an island is joined to another only through a device the plan closes.
+The trace works on the normal-state supply forest (:mod:`supply`) and costs what the touched
+feeders cost, not what the city costs. Opening a tree device cuts off its subtree: an interval
+of preorder positions. The cut-off pieces of the trees (fragments) are then joined through the
+devices that are closed in the end state but are not tree devices: ties the plan closes, and
+devices closing a loop in the normal state. A fragment joined, directly or through other
+fragments, to the uncut part of a sourced tree is still supplied; the customers of the other
+fragments are affected, and the device that isolates them is the one that cut their fragment
+off, the nearest opened device on their supply path.
 """
 
 from __future__ import annotations
 
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from itertools import chain
 
 from services.topology.domain import messages
+from services.topology.domain.grid import Grid
 from services.topology.domain.network import NetworkModel
 from shared.events import (
     AffectedAccount,
@@ -33,14 +41,60 @@ NO_CUSTOMERS_AFFECTED = "no_customers_affected"
 
 
 @dataclass(frozen=True)
+class AffectedNode:
+    """The accounts of one node a plan cuts off, the device that isolates them, their feeder."""
+
+    node_id: str
+    isolating_device: str
+    feeder: str
+    account_ids: list[str]
+
+
+@dataclass(frozen=True)
 class TraceResult:
-    """The affected customers of a plan, its scope, and what the reviewer should check."""
+    """The affected customers of a plan, its scope, and what the reviewer should check.
+
+    Accounts are kept per node, as the trace finds them; the per-account list the events and
+    the API carry is built on first use. ``scope`` holds the supply trees (by root vertex of
+    the traced model) the trace went through, to pick the checks' findings that concern it.
+    """
 
     model_version: int
-    affected_accounts: list[AffectedAccount]
+    nodes: list[AffectedNode]
     transformers: list[TransformerScope]
     feeders: list[FeederScope]
     warnings: list[TraceWarning]
+    scope: frozenset[int] = field(default=frozenset())
+
+    @property
+    def affected_count(self) -> int:
+        return sum(len(node.account_ids) for node in self.nodes)
+
+    @cached_property
+    def account_ids(self) -> list[str]:
+        return sorted(chain.from_iterable(node.account_ids for node in self.nodes))
+
+    @cached_property
+    def account_nodes(self) -> dict[str, str]:
+        return {account: node.node_id for node in self.nodes for account in node.account_ids}
+
+    @cached_property
+    def affected_accounts(self) -> list[AffectedAccount]:
+        accounts = [
+            AffectedAccount(
+                account_id=account,
+                isolating_device=node.isolating_device,
+                node_id=node.node_id,
+                feeder=node.feeder,
+            )
+            for node in self.nodes
+            for account in node.account_ids
+        ]
+        accounts.sort(key=lambda account: account.account_id)
+        return accounts
+
+    def with_warnings(self, extra: Sequence[TraceWarning]) -> TraceResult:
+        return replace(self, warnings=[*self.warnings, *extra]) if extra else self
 
 
 def unknown_devices(model: NetworkModel, operations: Sequence[Operation]) -> list[int]:
@@ -54,95 +108,165 @@ def unknown_devices(model: NetworkModel, operations: Sequence[Operation]) -> lis
 
 def trace(model: NetworkModel, operations: Sequence[Operation]) -> TraceResult:
     """Trace ``operations`` on ``model``; operations on unknown devices are skipped and warned."""
-    end_state, warnings = _apply(model, operations)
-    changed = [e for e, closed in end_state.items() if closed != model.is_normally_closed(e)]
+    grid, forest = model.grid, model.forest
+    end_state, warnings = _apply(grid, operations, model.version)
+    trees, tree_of, pos, size = forest.trees, forest.tree_of, forest.pos, forest.size
+    parent_edge, normally_closed = forest.parent_edge, grid.closed
 
     def closed_after(edge: int) -> bool:
-        return end_state.get(edge, model.is_normally_closed(edge))
+        state = end_state.get(edge)
+        return bool(normally_closed[edge]) if state is None else state
 
-    sources = _sources_around(model, (v for e in changed for v in model.endpoints(e)))
-    before = _supply(model, sources, model.is_normally_closed)
-    after = _supply(model, sources, closed_after)
-    warnings.extend(_parallel_warnings(model, after.meetings))
+    # Tree devices open at the end cut their subtree off: the child end of each, per tree,
+    # in preorder. Ties closed at the end may join pieces of trees.
+    cuts: dict[int, list[int]] = {}
+    closing: list[int] = []
+    for edge, closed in end_state.items():
+        if closed:
+            if not normally_closed[edge]:
+                closing.append(edge)
+            continue
+        start, end = grid.endpoints(edge)
+        child = end if parent_edge[end] == edge else start if parent_edge[start] == edge else -1
+        if child >= 0:
+            cuts.setdefault(tree_of[child], []).append(child)
+    for children in cuts.values():
+        children.sort(key=pos.__getitem__)
 
-    isolating: dict[int, int] = {}
-    affected: list[AffectedAccount] = []
+    def fragment(vertex: int) -> int:
+        """The top of the piece of its tree the vertex stays in: the deepest cut above it."""
+        top = tree_of[vertex]
+        p = pos[vertex]
+        for child in cuts.get(top, ()):
+            at = pos[child]
+            if at > p:
+                break
+            if p < at + size[child]:
+                top = child
+        return top
+
+    def ranges(top: int) -> list[tuple[int, int]]:
+        """The preorder intervals of a fragment: its subtree less the fragments cut below."""
+        low, high = pos[top], pos[top] + size[top]
+        out, cursor = [], low
+        for child in cuts.get(tree_of[top], ()):
+            at = pos[child]
+            if at <= low or at < cursor:
+                continue
+            if at >= high:
+                break
+            if at > cursor:
+                out.append((cursor, at))
+            cursor = at + size[child]
+        if cursor < high:
+            out.append((cursor, high))
+        return out
+
+    link: dict[int, int] = {}
+
+    def find(top: int) -> int:
+        while link.get(top, top) != top:
+            top = link[top]
+        return top
+
+    def join(first: int, second: int) -> None:
+        a, b = find(first), find(second)
+        if a != b:
+            link[a] = b
+
+    pending = [child for children in cuts.values() for child in children]
+    for edge in closing:
+        a, b = (fragment(v) for v in grid.endpoints(edge))
+        join(a, b)
+        pending += (a, b)
+    explored: set[int] = set()
+    while pending:
+        top = pending.pop()
+        if top in explored:
+            continue
+        explored.add(top)
+        tree = trees[tree_of[top]]
+        for low, high in ranges(top):
+            for p in tree.nontree_positions_between(low, high):
+                vertex = tree.order[p]
+                for edge in tree.nontree[vertex]:
+                    if closed_after(edge):
+                        other = fragment(grid.other_end(edge, vertex))
+                        join(top, other)
+                        if other not in explored:
+                            pending.append(other)
+
+    supplied: dict[int, list[int]] = {}
+    for top in explored:
+        if top == tree_of[top] and trees[top].sourced:
+            supplied.setdefault(find(top), []).append(top)
+    warnings.extend(_parallel_warnings(model, supplied.values()))
+
+    node_ids, area = grid.node_ids, forest.area
+    nodes: list[AffectedNode] = []
     per_area: Counter[int] = Counter()
     per_feeder: Counter[int] = Counter()
-    area = _transformer_areas(model, before)
-    # In supply order a node's parent on its supply path comes first. The parent of an affected
-    # node is itself affected unless the device between them is the one that was opened, so the
-    # isolating device is either that device or the parent's.
-    for vertex in before.order:
-        if vertex in after.feeder:
-            continue
-        edge = before.parent_edge[vertex]
-        isolating[vertex] = (
-            edge if not closed_after(edge) else isolating[model.other_end(edge, vertex)]
-        )
-        accounts = model.accounts_at(vertex)
-        if not accounts:
-            continue
-        feeder = before.feeder[vertex]
-        per_feeder[feeder] += len(accounts)
-        transformer_area = area[vertex]
-        if transformer_area is not None:
-            per_area[transformer_area] += len(accounts)
-        node_id = model.node_id(vertex)
-        device_id = model.device_id(isolating[vertex])
-        feeder_id = model.node_id(feeder)
-        affected.extend(
-            AffectedAccount(
-                account_id=account, isolating_device=device_id, node_id=node_id, feeder=feeder_id
-            )
-            for account in accounts
-        )
+    for root, children in cuts.items():
+        tree = trees[root]
+        if not tree.sourced:
+            continue  # never supplied, so not cut off by the plan
+        feeder = node_ids[root]
+        for child in children:
+            if find(child) in supplied:
+                continue
+            isolating = grid.device_ids[parent_edge[child]]
+            for low, high in ranges(child):
+                for p in tree.customer_positions_between(low, high):
+                    vertex = tree.order[p]
+                    accounts = tree.accounts_between(p, p + 1)
+                    nodes.append(AffectedNode(node_ids[vertex], isolating, feeder, accounts))
+                    per_feeder[root] += len(accounts)
+                    if area[vertex] >= 0:
+                        per_area[area[vertex]] += len(accounts)
 
-    if not affected:
+    if not nodes:
         warnings.append(
             TraceWarning(code=NO_CUSTOMERS_AFFECTED, message=messages.NO_CUSTOMERS_AFFECTED)
         )
-    affected.sort(key=lambda account: account.account_id)
+    scope = {tree_of[top] for top in explored}
+    scope.update(tree_of[v] for edge in end_state for v in grid.endpoints(edge))
     return TraceResult(
         model_version=model.version,
-        affected_accounts=affected,
+        nodes=nodes,
         transformers=sorted(
             (
-                TransformerScope(
-                    node_id=model.node_id(v), name=model.display_name(v), customers=count
-                )
+                TransformerScope(node_id=node_ids[v], name=grid.display_name(v), customers=count)
                 for v, count in per_area.items()
             ),
             key=lambda scope: scope.node_id,
         ),
         feeders=sorted(
             (
-                FeederScope(
-                    source_node=model.node_id(v), name=model.display_name(v), customers=count
-                )
+                FeederScope(source_node=node_ids[v], name=grid.display_name(v), customers=count)
                 for v, count in per_feeder.items()
             ),
             key=lambda scope: scope.source_node,
         ),
         warnings=warnings,
+        scope=frozenset(scope),
     )
 
 
 def _apply(
-    model: NetworkModel, operations: Sequence[Operation]
+    grid: Grid, operations: Sequence[Operation], version: int
 ) -> tuple[dict[int, bool], list[TraceWarning]]:
     """The end state of every operated device (True = closed), and the steps that did nothing."""
     state: dict[int, bool] = {}
     warnings: list[TraceWarning] = []
     unknown: list[str] = []
     for step, operation in enumerate(operations, start=1):
-        edge = model.device_position(operation.device_id)
+        edge = grid.device_index.get(operation.device_id)
         if edge is None:
             if operation.device_id not in unknown:
                 unknown.append(operation.device_id)
             continue
         closing = operation.action == "close"
-        if state.get(edge, model.is_normally_closed(edge)) == closing:
+        if state.get(edge, bool(grid.closed[edge])) == closing:
             template = messages.NO_EFFECT_CLOSE if closing else messages.NO_EFFECT_OPEN
             warnings.append(
                 TraceWarning(
@@ -156,100 +280,28 @@ def _apply(
         warnings.append(
             TraceWarning(
                 code=UNKNOWN_DEVICE,
-                message=messages.UNKNOWN_DEVICE.format(
-                    devices="、".join(unknown), version=model.version
-                ),
+                message=messages.UNKNOWN_DEVICE.format(devices="、".join(unknown), version=version),
                 elements=unknown,
             )
         )
     return state, warnings
 
 
-def _sources_around(model: NetworkModel, vertices: Iterable[int]) -> list[int]:
-    """The sources of the normal-state islands holding ``vertices``, in vertex order."""
-    seen = set(vertices)
-    pending = list(seen)
-    sources = []
-    while pending:
-        vertex = pending.pop()
-        if model.is_source(vertex):
-            sources.append(vertex)
-        for edge in model.incident(vertex):
-            if model.is_normally_closed(edge):
-                other = model.other_end(edge, vertex)
-                if other not in seen:
-                    seen.add(other)
-                    pending.append(other)
-    return sorted(sources)
+def _parallel_warnings(model: NetworkModel, groups: Iterable[list[int]]) -> list[TraceWarning]:
+    """One warning per group of sources the end state joins that the normal state keeps apart.
 
-
-@dataclass
-class _Supply:
-    """A breadth-first supply tree grown from several sources at once."""
-
-    feeder: dict[int, int] = field(default_factory=dict)  # node → the source that reaches it
-    parent_edge: dict[int, int] = field(default_factory=dict)  # node → device towards it
-    order: list[int] = field(default_factory=list)
-    meetings: list[tuple[int, int]] = field(default_factory=list)  # sources a device joins
-
-
-def _supply(model: NetworkModel, sources: Sequence[int], closed: Callable[[int], bool]) -> _Supply:
-    supply = _Supply()
-    queue = deque(sources)
-    for source in sources:
-        supply.feeder[source] = source
-    while queue:
-        vertex = queue.popleft()
-        supply.order.append(vertex)
-        feeder = supply.feeder[vertex]
-        for edge in model.incident(vertex):
-            if not closed(edge):
-                continue
-            other = model.other_end(edge, vertex)
-            reached_by = supply.feeder.get(other)
-            if reached_by is None:
-                supply.feeder[other] = feeder
-                supply.parent_edge[other] = edge
-                queue.append(other)
-            elif reached_by != feeder:
-                supply.meetings.append((feeder, reached_by))
-    return supply
-
-
-def _transformer_areas(model: NetworkModel, supply: _Supply) -> dict[int, int | None]:
-    """Each supplied node's transformer area: the nearest ``transformer_lv`` on its supply path."""
-    area: dict[int, int | None] = {}
-    for vertex in supply.order:
-        if model.is_transformer_area(vertex):
-            area[vertex] = vertex
-        elif vertex in supply.parent_edge:
-            area[vertex] = area[model.other_end(supply.parent_edge[vertex], vertex)]
-        else:
-            area[vertex] = None
-    return area
-
-
-def _parallel_warnings(
-    model: NetworkModel, meetings: Iterable[tuple[int, int]]
-) -> list[TraceWarning]:
-    """One warning per group of sources that closed devices connect."""
-    group: dict[int, int] = {}
-
-    def root(source: int) -> int:
-        while group.setdefault(source, source) != source:
-            source = group[source]
-        return source
-
-    for first, second in meetings:
-        group[root(first)] = root(second)
-    members: dict[int, list[str]] = {}
-    for source in sorted(group):
-        members.setdefault(root(source), []).append(model.node_id(source))
+    Sources the normal state already parallels are a finding of the checks, not of the plan.
+    """
+    trees, node_ids = model.forest.trees, model.grid.node_ids
+    found = []
+    for sources in groups:
+        if len({trees[source].group for source in sources}) > 1:
+            found.append(sorted(node_ids[source] for source in sources))
     return [
         TraceWarning(
             code=PARALLEL_SOURCES,
             message=messages.PARALLEL_SOURCES.format(sources="、".join(sources)),
             elements=sources,
         )
-        for sources in sorted(members.values())
+        for sources in sorted(found)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from topology_harness import BUNDLE, CUSTOMERS, DEVICES
 
 from tools.network_gen import NetworkSpec, generate
@@ -112,3 +113,42 @@ async def test_only_an_admin_may_import(topology):
 
     assert anonymous.status_code == 401
     assert planner.status_code == 403
+
+
+def multipart(files):
+    request = httpx.Request("POST", "http://topology/", files=files)
+    return request.headers["content-type"], request.read()
+
+
+async def test_an_upload_that_is_not_a_whole_form_is_refused_naming_the_body_or_the_file(
+    topology,
+):
+    admin = topology.auth("admin", sub="admin")
+    files = {
+        name: (f"{name}.csv", content.encode(), "text/csv") for name, content in BUNDLE.items()
+    }
+    content_type, body = multipart(files)
+    twice_type, twice_body = multipart(
+        [(name, value) for name, value in files.items()] + [("nodes", files["nodes"])]
+    )
+
+    as_json = await topology.client.post("/v1/network/import", json=BUNDLE, headers=admin)
+    garbage = await topology.client.post(
+        "/v1/network/import", content=b"not a form", headers={**admin, "content-type": content_type}
+    )
+    cut_short = await topology.client.post(
+        "/v1/network/import",
+        content=body[: body.rindex(b"customers.csv") + 40],
+        headers={**admin, "content-type": content_type},
+    )
+    sent_twice = await topology.client.post(
+        "/v1/network/import", content=twice_body, headers={**admin, "content-type": twice_type}
+    )
+
+    assert (as_json.status_code, as_json.json()["field"]) == (422, "body")
+    assert (garbage.status_code, garbage.json()["field"]) == (422, "body")
+    assert (cut_short.status_code, cut_short.json()["field"]) == (422, "customers")
+    assert (sent_twice.status_code, sent_twice.json()["field"]) == (422, "body")
+    assert "nodes" in sent_twice.json()["detail"]
+    summary = await topology.client.get("/v1/network/summary", headers=admin)
+    assert summary.json()["model_version"] == 0

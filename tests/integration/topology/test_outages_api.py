@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 import pytest
-from topology_harness import PLAN, Topology
+from topology_harness import PLAN, START, Topology
 
 from services.topology.app import create_app
 from shared.bus.memory import MemoryBus
 from shared.events import AffectedAccount, FeederScope, TransformerScope
+from shared.timeutil import local, utcnow
 
 
 @pytest.fixture
@@ -28,10 +30,11 @@ async def test_a_planned_outage_is_traced_and_its_affected_accounts_published(di
 
     assert response.status_code == 201, response.text
     outage = response.json()
-    assert re.fullmatch(r"OUT-20261128-[0-9A-F]{4}", outage["id"])
+    assert re.fullmatch(rf"OUT-{START:%Y%m%d}-[0-9A-F]{{4}}", outage["id"])
     assert outage["status"] == "planned"
     assert outage["details"]["planned_by"] == "alice"
-    assert outage["details"]["starts_at"] == "2026-11-28T08:00:00+08:00"
+    assert outage["details"]["starts_at"] == START.isoformat()
+    assert outage["warnings"] == []
 
     (traced,) = await district.published("outage.traced")
     assert traced.outage_id == outage["id"]
@@ -94,8 +97,8 @@ async def test_an_unknown_device_is_refused_naming_it_and_nothing_is_registered(
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"ends_at": "2026-11-28T07:00:00+08:00"}, "ends_at"),
-        ({"starts_at": "2026-11-28T08:00:00"}, "starts_at"),
+        ({"ends_at": (START - timedelta(hours=1)).isoformat()}, "ends_at"),
+        ({"starts_at": START.replace(tzinfo=None).isoformat()}, "starts_at"),
         ({"operations": []}, "operations"),
     ],
 )
@@ -238,3 +241,127 @@ async def test_an_outage_cancelled_before_its_trace_is_never_traced(topology_set
         stored = await client.get(f"/v1/outages/{outage_id}", headers=topology.auth("planner"))
         assert stored.json()["status"] == "cancelled"
         assert stored.json()["trace"] is None
+
+
+async def test_a_plan_inside_the_lead_time_is_accepted_flagged_for_planner_and_reviewer(district):
+    soon = local(utcnow() + timedelta(days=2), "Asia/Shanghai").replace(microsecond=0)
+
+    response = await district.plan(
+        starts_at=soon.isoformat(), ends_at=(soon + timedelta(hours=4)).isoformat()
+    )
+
+    assert response.status_code == 201
+    (warning,) = response.json()["warnings"]
+    assert warning["code"] == "lead_time_short"
+    assert "7 天" in warning["message"]
+    (traced,) = await district.published("outage.traced")
+    assert [w.code for w in traced.warnings] == ["lead_time_short"]
+
+
+async def test_a_reschedule_is_announced_with_the_previous_times_until_cancelled(district):
+    outage_id = (await district.plan()).json()["id"]
+    later = START + timedelta(days=14)
+
+    moved = await district.client.post(
+        f"/v1/outages/{outage_id}/reschedule",
+        json={
+            "starts_at": later.isoformat(),
+            "ends_at": (later + timedelta(hours=6)).isoformat(),
+            "reason": "天气原因改期",
+        },
+        headers=district.auth("planner", sub="bob"),
+    )
+    reviewer = await district.client.post(
+        f"/v1/outages/{outage_id}/reschedule",
+        json={"starts_at": later.isoformat(), "ends_at": later.isoformat(), "reason": "x"},
+        headers=district.auth("reviewer"),
+    )
+
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["details"]["starts_at"] == later.isoformat()
+    assert moved.json()["reschedules"][0]["previous_starts_at"] == START.isoformat()
+    assert reviewer.status_code == 403
+    (event,) = await district.published("outage.rescheduled")
+    assert (event.outage_id, event.reason, event.rescheduled_by) == (
+        outage_id,
+        "天气原因改期",
+        "bob",
+    )
+    assert event.previous_starts_at == START
+    assert event.details.starts_at == later
+
+    await district.client.post(
+        f"/v1/outages/{outage_id}/cancel", json={"reason": "取消"}, headers=district.auth("planner")
+    )
+    after_cancel = await district.client.post(
+        f"/v1/outages/{outage_id}/reschedule",
+        json={
+            "starts_at": (later + timedelta(days=1)).isoformat(),
+            "ends_at": (later + timedelta(days=1, hours=2)).isoformat(),
+            "reason": "再改",
+        },
+        headers=district.auth("planner"),
+    )
+    assert after_cancel.status_code == 409
+
+
+async def test_an_outage_is_completed_once_begun_and_then_closed_to_changes(district):
+    started = local(utcnow() - timedelta(hours=1), "Asia/Shanghai").replace(microsecond=0)
+    ahead = (await district.plan()).json()["id"]
+    repair = (
+        await district.plan(
+            id="OUT-REPAIR",
+            kind="emergency",
+            starts_at=started.isoformat(),
+            ends_at=(started + timedelta(hours=3)).isoformat(),
+        )
+    ).json()
+
+    too_early = await district.client.post(
+        f"/v1/outages/{ahead}/complete", headers=district.auth("field")
+    )
+    done = await district.client.post(
+        "/v1/outages/OUT-REPAIR/complete", headers=district.auth("field", sub="field-li")
+    )
+    again = await district.client.post(
+        "/v1/outages/OUT-REPAIR/complete", headers=district.auth("dispatcher")
+    )
+    cancel = await district.client.post(
+        "/v1/outages/OUT-REPAIR/cancel", json={"reason": "x"}, headers=district.auth("planner")
+    )
+    reviewer = await district.client.post(
+        f"/v1/outages/{ahead}/complete", headers=district.auth("reviewer")
+    )
+
+    assert repair["warnings"] == []  # an emergency needs no lead time
+    assert too_early.status_code == 409
+    assert done.status_code == 200
+    assert (done.json()["status"], done.json()["completion"]["completed_by"]) == (
+        "completed",
+        "field-li",
+    )
+    assert (again.status_code, cancel.status_code, reviewer.status_code) == (409, 409, 403)
+    (event,) = await district.published("outage.completed")
+    assert (event.outage_id, event.completed_by) == ("OUT-REPAIR", "field-li")
+
+
+async def test_an_end_state_paralleling_two_sources_is_traced_with_a_warning(district):
+    response = await district.trace("close TIE")
+    transfer = await district.trace("close TIE", "open SW1")
+
+    assert response.status_code == 200
+    assert [(w["code"], w["elements"]) for w in response.json()["warnings"]] == [
+        ("parallel_sources", ["S1", "S2"]),
+        ("no_customers_affected", []),
+    ]
+    # Opening SW1 once the tie is closed hands N2 onwards over to S2 (转供): the sources
+    # are apart again, and nobody is cut off.
+    assert [w["code"] for w in transfer.json()["warnings"]] == ["no_customers_affected"]
+    assert transfer.json()["affected_accounts"] == []
+
+
+async def test_a_what_if_on_an_unknown_device_is_refused_naming_the_operation(district):
+    response = await district.trace("open SW1", "open SW404")
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "operations[1].device_id"

@@ -13,14 +13,17 @@ The district (``open`` marks the only normally-open device)::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from shared.auth import mint_token
+from shared.bus import Message
 from shared.bus.memory import MemoryBus
-from shared.events import decode
+from shared.events import Envelope, Event, decode, encode
+from shared.timeutil import local, utcnow
 
 NODES = """node_id,kind,name
 S1,source,城东变 10kV 东1线
@@ -50,10 +53,14 @@ C1,刘洋,TC,0.22,residential
 """
 BUNDLE = {"nodes": NODES, "devices": DEVICES, "customers": CUSTOMERS}
 
+# A month ahead, at 08:00 local time: well beyond the week a planned outage must be announced.
+START = local(utcnow() + timedelta(days=30), "Asia/Shanghai").replace(
+    hour=8, minute=0, second=0, microsecond=0
+)
 PLAN = {
     "kind": "planned",
-    "starts_at": "2026-11-28T08:00:00+08:00",
-    "ends_at": "2026-11-28T17:00:00+08:00",
+    "starts_at": START.isoformat(),
+    "ends_at": (START + timedelta(hours=9)).isoformat(),
     "work": "10kV东1线#2杆以后线路检修",
     "area": "幸福小区2号、和平新村",
     "operations": [{"device_id": "SW1", "action": "open"}],
@@ -83,6 +90,40 @@ class Topology:
         return await self.client.post(
             "/v1/outages", json={**PLAN, **overrides}, headers=self.auth("planner")
         )
+
+    async def change(
+        self, *changes: dict[str, Any], resolves: list[str] | None = None, sub: str = "field-li"
+    ) -> httpx.Response:
+        """Apply a change batch as field staff; each change gets a reason, origin and ticket."""
+        batch = [
+            {"reason": "巡线核实", "origin": "field_patrol", "ticket": "T-1", **change}
+            for change in changes
+        ]
+        return await self.client.post(
+            "/v1/network/changes",
+            json={"changes": batch, "resolves": resolves or []},
+            headers=self.auth("field", sub=sub),
+        )
+
+    async def trace(self, *operations: str) -> httpx.Response:
+        """``trace("open SW1", "close TIE")`` as a what-if."""
+        return await self.client.post(
+            "/v1/trace",
+            json={
+                "operations": [
+                    {"action": action, "device_id": device}
+                    for action, device in (step.split() for step in operations)
+                ]
+            },
+            headers=self.auth("planner"),
+        )
+
+    async def deliver(self, event: Event) -> None:
+        """Publish an event of another service to the bus and let the consumers handle it."""
+        await self.bus.publish(
+            [Message(event.type, event.subject(), encode(Envelope.wrap(event, "test")))]
+        )
+        await self.settle()
 
     async def published(self, topic: str, count: int = 1) -> list[Any]:
         """The events on ``topic`` once ``count`` are there, running the relay and the bus."""
