@@ -14,18 +14,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import uvicorn
 
-from services.contacts import usecases
 from services.contacts.adapters.db import metadata
 from services.contacts.api.schemas import ImportRead
 from services.contacts.app import create_app
 from services.contacts.config import ContactsSettings
 from services.contacts.domain.imports import InvalidPhonePolicy
+from services.contacts.usecases import Rules
+from services.contacts.usecases.imports import (
+    ImportRejected,
+    ImportReport,
+    UploadedCsv,
+    import_registry,
+)
 from shared.db import Database
 from shared.outbox import messaging_metadata
 from shared.uow import UnitOfWork
@@ -58,43 +66,56 @@ def main(argv: list[str] | None = None) -> int:
             log_level=args.log_level,
         )
         return 0
-    uploads = {
-        field: usecases.UploadedCsv(name, (args.directory / name).read_bytes())
-        for field, name in BUNDLE_FILES.items()
-        if (args.directory / name).is_file()
-    }
-    if not uploads:
-        parser.error(f"{args.directory} holds neither customers.csv nor contacts.csv")
-    try:
-        report = asyncio.run(_import(settings, uploads, InvalidPhonePolicy(args.invalid_phones)))
-    except usecases.ImportRejected as rejected:
-        sys.stderr.write(json.dumps(rejected.body(), ensure_ascii=False, indent=2) + "\n")
-        return 1
+    with ExitStack() as files:
+        uploads = {
+            field: UploadedCsv(name, files.enter_context((args.directory / name).open("rb")))
+            for field, name in BUNDLE_FILES.items()
+            if (args.directory / name).is_file()
+        }
+        if not uploads:
+            parser.error(f"{args.directory} holds neither customers.csv nor contacts.csv")
+        try:
+            report = asyncio.run(
+                _import(settings, uploads, InvalidPhonePolicy(args.invalid_phones))
+            )
+        except ImportRejected as rejected:
+            sys.stderr.write(json.dumps(rejected.body(), ensure_ascii=False, indent=2) + "\n")
+            return 1
     sys.stdout.write(ImportRead.of(report).model_dump_json(indent=2) + "\n")
     return 0
 
 
 async def _import(
     settings: ContactsSettings,
-    uploads: dict[str, usecases.UploadedCsv],
+    uploads: dict[str, UploadedCsv],
     policy: InvalidPhonePolicy,
-) -> usecases.ImportReport:
+) -> ImportReport:
     # No runtime: an import emits no events, so neither the bus nor the relay is needed.
     db = Database(settings.resolved_database_url(), settings.resolved_schema())
     try:
         if settings.run_migrations:
             await db.create_tables(messaging_metadata, metadata)
         async with UnitOfWork(db, settings.service_name) as uow:
-            report = await usecases.import_registry(
+            report = await import_registry(
                 uow,
                 customers=uploads.get("customers"),
                 contacts=uploads.get("contacts"),
                 invalid_phones=policy,
+                actor=f"cli:{_operator()}",
+                rules=Rules.from_settings(settings),
             )
             await uow.commit()
         return report
     finally:
         await db.dispose()
+
+
+def _operator() -> str:
+    """Who ran the import, for the change history; containers often have no user name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 Each trace of an outage yields a version of its list. A newer trace replaces a draft nobody has
 approved yet (the draft becomes ``superseded``); an approved version never changes, so a newer
-trace after approval becomes a new draft beside it. A reviewer who is not the planner of the
-outage approves or rejects the newest version (four-eyes rule); cancelling the outage cancels
-its lists, and a cancelled list can no longer be approved.
+trace after approval becomes a new draft beside it, to be approved again; approving it
+supersedes the older approved version, so exactly one version is ever in force. While a
+version is a draft a reviewer may add or remove accounts, each edit with a reason. A reviewer
+who is not the planner of the outage approves or rejects the newest version (four-eyes rule);
+cancelling the outage cancels its lists, and a cancelled list can no longer be approved.
 """
 
 from __future__ import annotations
@@ -30,6 +32,33 @@ class ListStatus(StrEnum):
 # Statuses a cancellation of the outage moves to ``cancelled``; a superseded draft stays what
 # it was, since it never counted.
 CANCELLABLE_STATUSES = frozenset({ListStatus.DRAFT, ListStatus.APPROVED, ListStatus.REJECTED})
+
+
+class EditAction(StrEnum):
+    ADD = "add"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class ListEdit:
+    """A reviewer's change to a draft, kept for audit."""
+
+    version: int
+    action: EditAction
+    account_id: str
+    reason: str
+    edited_by: str
+    edited_at: datetime
+
+
+def check_edit(action: EditAction, account_id: str, on_list: bool | None) -> None:
+    """``on_list``: True on the list, False on it but removed, None not on it at all."""
+    if action is EditAction.ADD and on_list:
+        raise Conflict(
+            messages.EDIT_ALREADY_ON_LIST.format(account_id=account_id), field="account_id"
+        )
+    if action is EditAction.REMOVE and not on_list:
+        raise Conflict(messages.EDIT_NOT_ON_LIST.format(account_id=account_id), field="account_id")
 
 
 class TraceDecision(StrEnum):
@@ -76,6 +105,9 @@ class NoticeList:
     rejection_reason: str | None = None
     cancelled_at: datetime | None = None
     cancellation_reason: str | None = None
+    # Why the version was traced again (a re-trace), and the list it was compared with.
+    retrace_reason: str | None = None
+    compared_with: tuple[str, int] | None = None
 
     @property
     def planned_by(self) -> str:
@@ -89,6 +121,9 @@ class NoticeList:
 
     def check_rejectable(self, seen_version: int | None) -> None:
         self._check_open(seen_version, messages.ACTION_REJECT)
+
+    def check_editable(self, seen_version: int | None) -> None:
+        self._check_open(seen_version, messages.ACTION_EDIT)
 
     def _check_open(self, seen_version: int | None, action: str) -> None:
         if self.status is not ListStatus.DRAFT:

@@ -1,25 +1,41 @@
-"""Consumers of the outage events: a trace drafts the notification list, a cancellation ends it."""
+"""Consumers of the outage events: a trace drafts the notification list, a re-trace drafts a
+new version, new times update a draft, a cancellation ends the lists."""
 
 from __future__ import annotations
 
-from services.contacts import usecases
-from services.contacts.domain.listing import ListingPolicy
-from shared.events import Envelope, OutageCancelled, OutageTraced
+from services.contacts.usecases import Rules, lists
+from shared.events import (
+    Envelope,
+    OutageCancelled,
+    OutageRescheduled,
+    OutageRetraced,
+    OutageTraced,
+)
 from shared.uow import UnitOfWork
 
 
 class ListHandlers:
-    """Handlers of the ``lists`` consumer group; ``policy`` says who must be called."""
+    """Handlers of the ``lists`` consumer group."""
 
-    def __init__(self, policy: ListingPolicy) -> None:
-        self.policy = policy
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
 
     async def on_outage_traced(
         self, event: OutageTraced, _envelope: Envelope, uow: UnitOfWork
     ) -> None:
-        await usecases.draft_list_for_trace(uow, event, self.policy)
+        await lists.draft_list_for_trace(uow, event, self.rules)
+
+    async def on_outage_retraced(
+        self, event: OutageRetraced, _envelope: Envelope, uow: UnitOfWork
+    ) -> None:
+        await lists.draft_list_for_trace(uow, event, self.rules)
+
+    async def on_outage_rescheduled(
+        self, event: OutageRescheduled, _envelope: Envelope, uow: UnitOfWork
+    ) -> None:
+        await lists.reschedule_outage_lists(uow, event)
 
     async def on_outage_cancelled(
         self, event: OutageCancelled, _envelope: Envelope, uow: UnitOfWork
     ) -> None:
-        await usecases.cancel_outage_lists(uow, event)
+        await lists.cancel_outage_lists(uow, event)

@@ -16,6 +16,8 @@ from shared.bus.memory import MemoryBus
 async def contacts(
     make_settings: Callable[..., ContactsSettings], memory_bus: MemoryBus, db_backend: str
 ) -> AsyncIterator[Contacts]:
-    app = create_app(make_settings(ContactsSettings, db_backend), bus=memory_bus)
+    # No background scan: a test scans when it means to (POST /v1/maintenance/scan).
+    settings = make_settings(ContactsSettings, db_backend, maintenance_scan_hours=0)
+    app = create_app(settings, bus=memory_bus)
     async with app.router.lifespan_context(app):
         yield Contacts(app=app, bus=memory_bus)

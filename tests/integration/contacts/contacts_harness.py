@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,11 +14,14 @@ from shared.auth import Role, mint_token
 from shared.bus import Message
 from shared.bus.memory import MemoryBus
 from shared.events import (
+    AccountChange,
     AffectedAccount,
     Envelope,
     Event,
     FeederScope,
+    ListApproved,
     OutageDetails,
+    OutageRetraced,
     OutageTraced,
     TraceWarning,
     TransformerScope,
@@ -66,27 +70,56 @@ DETAILS = OutageDetails(
 )
 
 
+def _scope(account_ids: list[str], feeder: str) -> dict[str, Any]:
+    return {
+        "affected_accounts": [
+            AffectedAccount(
+                account_id=a, isolating_device="D7", node_id=NODES.get(a, "N1"), feeder=feeder
+            )
+            for a in account_ids
+        ],
+        "transformers": [TransformerScope(node_id="N1", name="幸福小区1号台区", customers=6)],
+        "feeders": [FeederScope(source_node=feeder, name="城东变 10kV 东12线", customers=6)],
+    }
+
+
 def traced(
     outage_id: str,
     account_ids: list[str],
     *,
     trace_version: int = 1,
     warnings: list[TraceWarning] | None = None,
+    feeder: str = "S1",
+    details: OutageDetails = DETAILS,
 ) -> OutageTraced:
     return OutageTraced(
         outage_id=outage_id,
-        details=DETAILS,
+        details=details,
         model_version=1,
         trace_version=trace_version,
-        affected_accounts=[
-            AffectedAccount(
-                account_id=a, isolating_device="D7", node_id=NODES.get(a, "N1"), feeder="S1"
-            )
-            for a in account_ids
-        ],
-        transformers=[TransformerScope(node_id="N1", name="幸福小区1号台区", customers=6)],
-        feeders=[FeederScope(source_node="S1", name="城东变 10kV 东12线", customers=6)],
         warnings=warnings or [],
+        **_scope(account_ids, feeder),
+    )
+
+
+def retraced(
+    outage_id: str,
+    account_ids: list[str],
+    *,
+    trace_version: int,
+    added: Sequence[str] = (),
+    removed: Sequence[str] = (),
+    reason: str = "变更批次 B7",
+) -> OutageRetraced:
+    return OutageRetraced(
+        outage_id=outage_id,
+        details=DETAILS,
+        model_version=2,
+        trace_version=trace_version,
+        changes=[AccountChange(account_id=a, change="added") for a in added]
+        + [AccountChange(account_id=a, change="removed") for a in removed],
+        reason=reason,
+        **_scope(account_ids, "S1"),
     )
 
 
@@ -148,3 +181,21 @@ class Contacts:
         """What the service emitted on ``topic``, once its outbox is relayed."""
         await self.runtime.relay.publish_pending()
         return [decode(message.value)[1] for message in self.bus.log[topic]]
+
+    async def approvals(self) -> list[ListApproved]:
+        events = await self.published("list.approved")
+        assert all(isinstance(e, ListApproved) for e in events)
+        return events  # type: ignore[return-value]
+
+    async def ok(
+        self, sub: str, roles: tuple[Role, ...], method: str, url: str, **kwargs: Any
+    ) -> Any:
+        """The JSON answer of a request that must succeed."""
+        response = await self.request(sub, roles, method, url, **kwargs)
+        assert response.is_success, f"{method} {url}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+
+def who_gets(event: ListApproved) -> set[tuple[int, str, str, tuple[str, ...]]]:
+    """(wave, channel, address, accounts) of every approved recipient."""
+    return {(r.wave, r.channel, r.address, tuple(r.account_ids)) for r in event.recipients}

@@ -5,7 +5,14 @@ from datetime import UTC, datetime
 import pytest
 
 from services.contacts.domain.listing import ListCounts
-from services.contacts.domain.review import ListStatus, NoticeList, TraceDecision, decide_on_trace
+from services.contacts.domain.review import (
+    EditAction,
+    ListStatus,
+    NoticeList,
+    TraceDecision,
+    check_edit,
+    decide_on_trace,
+)
 from shared.errors import Conflict, PermissionDenied
 from shared.events import OutageDetails
 
@@ -81,3 +88,35 @@ def test_a_reviewer_who_read_an_older_version_is_told_to_read_again():
 
     assert approving.value.field == "version"
     assert "第 2 版" in approving.value.detail
+
+
+def test_only_a_draft_can_be_edited_and_only_the_version_the_reviewer_read():
+    notice_list().check_editable(None)
+    with pytest.raises(Conflict):
+        notice_list(ListStatus.APPROVED).check_editable(None)
+    with pytest.raises(Conflict) as stale:
+        notice_list(version=3).check_editable(2)
+
+    assert stale.value.field == "version"
+
+
+@pytest.mark.parametrize(
+    ("action", "on_list", "allowed"),
+    [
+        (EditAction.ADD, None, True),
+        (EditAction.ADD, False, True),
+        (EditAction.ADD, True, False),
+        (EditAction.REMOVE, True, True),
+        (EditAction.REMOVE, False, False),
+        (EditAction.REMOVE, None, False),
+    ],
+)
+def test_an_account_is_added_only_when_off_the_list_and_removed_only_when_on_it(
+    action, on_list, allowed
+):
+    if allowed:
+        check_edit(action, "A1", on_list)
+        return
+    with pytest.raises(Conflict) as refused:
+        check_edit(action, "A1", on_list)
+    assert (refused.value.field, "A1" in refused.value.detail) == ("account_id", True)
