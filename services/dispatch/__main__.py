@@ -1,5 +1,7 @@
 """``python -m services.dispatch serve [--host H] [--port P]``: run the dispatch service.
 
+``python -m services.dispatch examples [--out docs/examples]``: write example printouts.
+
 Settings come from ``DISPATCH_*`` variables (and the suite-wide ``DATABASE_URL``,
 ``KAFKA_BOOTSTRAP``, ``JWT_SECRET``…); see :class:`services.dispatch.config.DispatchSettings`.
 """
@@ -7,6 +9,7 @@ Settings come from ``DISPATCH_*`` variables (and the suite-wide ``DATABASE_URL``
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import uvicorn
 
@@ -21,8 +24,18 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", help="interface to bind (default: DISPATCH_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: DISPATCH_PORT or 8003)")
     serve.add_argument("--log-level", default="info")
+    examples = commands.add_parser(
+        "examples", help="write example door slip, posted notice and newspaper digest PDFs"
+    )
+    examples.add_argument("--out", type=Path, default=Path("docs/examples"))
     args = parser.parse_args(argv)
     settings = DispatchSettings()
+    if args.command == "examples":
+        from services.dispatch.examples import write_examples
+
+        for path in write_examples(args.out, settings):
+            print(path)  # noqa: T201
+        return
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,

@@ -10,11 +10,12 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.channel_policy import DEFAULT_POLICY_PATH
 from shared.config import ServiceSettings
 
 
 class DispatchSettings(ServiceSettings):
-    """Where the SMS provider is, what notices say and how fast and how often to send."""
+    """Where the providers are, what notices say, and how fast and how often to send."""
 
     model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore")
 
@@ -24,6 +25,50 @@ class DispatchSettings(ServiceSettings):
     port: int = Field(default=8003, ge=1, le=65535)
     sms_provider_url: str = Field(
         default="http://127.0.0.1:8005", description="Base URL of the SMS gateway (/v1/sms/…)."
+    )
+    sms_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="SMS per request to the gateway's batch API; 1: one request per message.",
+    )
+    voice_provider_url: str = Field(
+        default="http://127.0.0.1:8008",
+        description="Base URL of the voice (TTS call) platform (/v1/calls…). Empty: no calls.",
+    )
+    wecom_robot_url: str = Field(
+        default="http://127.0.0.1:8007",
+        description="Base URL of WeChat Work group robots (https://qyapi.weixin.qq.com in "
+        "production). Empty: no WeChat.",
+    )
+    app_push_url: str = Field(
+        default="http://127.0.0.1:8007",
+        description="Base URL of the app push service (/v1/push…). Empty: no app push.",
+    )
+    channel_policy: Path = Field(
+        default=DEFAULT_POLICY_PATH,
+        description="Channel policy file (YAML or TOML): channels, waves, timing, quiet hours.",
+    )
+    font_path: Path | None = Field(
+        default=None,
+        description="TrueType/TTC CJK font embedded in the PDFs. Empty: the first found of "
+        "WenQuanYi Zen Hei and Noto CJK.",
+    )
+    rate_limits: dict[str, float] = Field(
+        default_factory=lambda: {"sms": 500.0, "voice": 20.0, "wechat": 0.3, "app_push": 100.0},
+        description="Messages per second per provider (the contract rate); 0 or absent: no "
+        'limit. JSON in the environment, e.g. {"sms": 200}.',
+    )
+    daily_caps: dict[str, int] = Field(
+        default_factory=lambda: {"sms": 40, "voice": 10},
+        description="Messages per number per local day that carriers allow (counted at "
+        "submission); over it a message waits for the next day. 0 or absent: no cap.",
+    )
+    breaker_failures: int = Field(
+        default=10, ge=1, description="Consecutive provider failures that open its breaker."
+    )
+    breaker_cooldown_s: float = Field(
+        default=30.0, gt=0, description="How long an open breaker waits before one probe call."
     )
     sms_sign_name: str = Field(
         default="国网城东供电公司",
@@ -35,6 +80,15 @@ class DispatchSettings(ServiceSettings):
         default=3, ge=1, description="Account names a notice lists before it says 等N户."
     )
     send_concurrency: int = Field(default=50, ge=1, description="Provider calls in flight.")
+    send_pipeline: int = Field(
+        default=2,
+        ge=1,
+        description="Claimed batches being sent at once (the next is claimed "
+        "while earlier ones are in their provider calls).",
+    )
+    record_batch_size: int = Field(
+        default=500, ge=1, description="Call outcomes written per transaction."
+    )
     send_batch_size: int = Field(default=500, ge=1, description="Messages claimed at a time.")
     provider_timeout_s: float = Field(
         default=5.0, gt=0, description="Whole-call timeout; after it the outcome is unknown."
@@ -58,7 +112,8 @@ class DispatchSettings(ServiceSettings):
     )
     template_dir: Path | None = Field(
         default=None,
-        description="Folder with <channel>/<kind>.txt.j2 templates overriding the built-in ones.",
+        description="Folder with <channel>/<kind>[.<outage kind>].txt.j2 templates overriding "
+        "the built-in ones.",
     )
 
     @property
@@ -70,12 +125,13 @@ class DispatchSettings(ServiceSettings):
     def claim_lease_s(self) -> float:
         """How long a claimed message belongs to the sender that claimed it.
 
-        A claimed batch is sent ``send_concurrency`` at a time, each call bounded by the
-        timeout, so the last call of a batch ends within ``ceil(batch / concurrency)``
-        timeouts. Twice that, plus one, is left before another sender (or this one after a
-        crash) treats the claim as abandoned and asks the provider what became of it.
+        A claimed batch is sent ``send_concurrency`` calls at a time (shared by the batches
+        in flight), each call bounded by the timeout, so the last call of a batch ends within
+        ``ceil(pipeline * batch / concurrency)`` timeouts. Twice that, plus one, is left
+        before another sender (or this one after a crash) treats the claim as abandoned and
+        asks the provider what became of it.
         """
-        rounds = math.ceil(self.send_batch_size / self.send_concurrency)
+        rounds = math.ceil(self.send_pipeline * self.send_batch_size / self.send_concurrency)
         return (rounds + 1) * self.provider_timeout_s * 2
 
     @property

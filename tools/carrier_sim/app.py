@@ -37,7 +37,15 @@ EXPIRED    ``MI:0013``  handset off or out of coverage until the validity period
 
 Send errors (HTTP body ``{"code", "message"}``): 400 ``INVALID_NUMBER``, ``EMPTY_TEXT`` or
 ``INVALID_REQUEST`` (permanent, do not retry); 429 ``THROTTLED`` with ``Retry-After``;
-503 ``UNAVAILABLE`` (transient).
+503 ``UNAVAILABLE`` (transient); 403 ``DAILY_LIMIT`` when a number already got
+``daily_cap_per_number`` messages today (carriers' per-number flow control, counted at
+submission whatever the outcome, until local midnight of ``cap_timezone``).
+
+``POST /v1/sms/batch {"messages": [...]}`` submits up to ``max_batch`` messages in one
+request, as the batch APIs of Chinese SMS platforms do: 200 ``{"results": [...]}`` with, per
+message, ``{"message_id", "provider_message_id", "parts"}`` or ``{"message_id", "status",
+"code", "message"}``. Faults that refuse the whole request (503, the rate limit, the random
+429) refuse the batch; the token bucket is charged one token per message.
 """
 
 from __future__ import annotations
@@ -56,8 +64,9 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final, Literal
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI, Request
@@ -104,6 +113,25 @@ class SendRequest(BaseModel):
 class SendResponse(BaseModel):
     provider_message_id: str
     parts: int
+
+
+class BatchRequest(BaseModel):
+    messages: list[SendRequest] = Field(min_length=1)
+
+
+class BatchItem(BaseModel):
+    """One message of a batch: accepted (provider id and parts) or refused (status, code)."""
+
+    message_id: str
+    provider_message_id: str | None = None
+    parts: int | None = None
+    status: int | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItem]
 
 
 class StatusResponse(BaseModel):
@@ -208,15 +236,15 @@ class _TokenBucket:
         self._tokens = self._capacity
         self._stamp = time.monotonic()
 
-    def take(self) -> float:
-        """Take a token; return 0 if there was one, else the seconds until there will be."""
+    def take(self, count: int = 1) -> float:
+        """Take ``count`` tokens; return 0 if there were enough, else the seconds until."""
         now = time.monotonic()
         self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
         self._stamp = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        if self._tokens >= count:
+            self._tokens -= count
             return 0.0
-        return (1 - self._tokens) / self._rate
+        return (count - self._tokens) / self._rate
 
 
 class CarrierSim:
@@ -250,6 +278,7 @@ class CarrierSim:
         self._bucket = _TokenBucket(rate) if rate > 0 else None
         self._messages: dict[str, _Message] = {}
         self._by_phone: dict[str, int] = {}
+        self._today: dict[tuple[date, str], int] = {}
         # (due monotonic time, tie-breaker, report): heapq never compares two reports.
         self._heap: list[tuple[float, int, _Report]] = []
         self._submissions = 0
@@ -265,12 +294,60 @@ class CarrierSim:
     def submit(self, request: SendRequest) -> SendResponse:
         """Accept one submission or raise :class:`GatewayError`; schedule its report."""
         self._admit()
+        return self._accept(request)
+
+    def submit_batch(self, request: BatchRequest) -> BatchResponse:
+        """Accept a batch: the whole request may be refused, then each message on its own."""
+        if len(request.messages) > self.settings.max_batch:
+            raise GatewayError(
+                400,
+                "INVALID_REQUEST",
+                f"at most {self.settings.max_batch} messages per batch",
+            )
+        self._admit(len(request.messages))
+        results: list[BatchItem] = []
+        for item in request.messages:
+            try:
+                accepted = self._accept(item)
+            except GatewayError as exc:
+                results.append(
+                    BatchItem(
+                        message_id=item.message_id,
+                        status=exc.status,
+                        code=exc.code,
+                        message=exc.message,
+                    )
+                )
+                continue
+            results.append(
+                BatchItem(
+                    message_id=item.message_id,
+                    provider_message_id=accepted.provider_message_id,
+                    parts=accepted.parts,
+                )
+            )
+        return BatchResponse(results=results)
+
+    def _count_today(self, phone: str) -> None:
+        """Refuse a number over its daily cap; otherwise count this submission."""
+        cap = self.settings.daily_cap_per_number
+        if cap <= 0:
+            return
+        key = (datetime.now(ZoneInfo(self.settings.cap_timezone)).date(), phone)
+        if self._today.get(key, 0) >= cap:
+            raise GatewayError(
+                403, "DAILY_LIMIT", f"this number got {cap} messages today; try tomorrow"
+            )
+        self._today[key] = self._today.get(key, 0) + 1
+
+    def _accept(self, request: SendRequest) -> SendResponse:
         if not _CN_MOBILE.fullmatch(request.phone):
             raise GatewayError(
                 400, "INVALID_NUMBER", f"not a Chinese mobile number in E.164: {request.phone!r}"
             )
         if not request.text.strip():
             raise GatewayError(400, "EMPTY_TEXT", "text is empty")
+        self._count_today(request.phone)
         provider_message_id = f"{self._id_prefix}{next(self._id_seq):012d}"
         message = self._messages.get(request.message_id)
         if message is None:
@@ -293,10 +370,10 @@ class CarrierSim:
             parts=count_parts(request.text, request.sign_name),
         )
 
-    def _admit(self) -> None:
+    def _admit(self, count: int = 1) -> None:
         """Refuse the way an overloaded gateway does, before looking at the message."""
         if self._bucket is not None:
-            wait_s = self._bucket.take()
+            wait_s = self._bucket.take(count)
             if wait_s > 0:
                 raise GatewayError(
                     429,
@@ -499,6 +576,13 @@ def create_app(
         response = sim.submit(request)
         if sim.settings.latency_s > 0:
             # After recording: a client that times out here leaves a message that was received.
+            await asyncio.sleep(sim.settings.latency_s)
+        return response
+
+    @app.post("/v1/sms/batch")
+    async def send_batch(request: BatchRequest) -> BatchResponse:
+        response = sim.submit_batch(request)
+        if sim.settings.latency_s > 0:
             await asyncio.sleep(sim.settings.latency_s)
         return response
 

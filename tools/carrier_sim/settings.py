@@ -58,6 +58,13 @@ class CarrierSimSettings(BaseSettings):
     latency_s: float = Field(
         default=0, ge=0, description="Delay between accepting a message and answering the send."
     )
+    daily_cap_per_number: int = Field(
+        default=0,
+        ge=0,
+        description="Messages one number may get per day before 403 DAILY_LIMIT. 0: off.",
+    )
+    cap_timezone: str = Field(default="Asia/Shanghai", description="Whose midnight resets the cap.")
+    max_batch: int = Field(default=1000, ge=1, description="Most messages per batch request.")
     dead_suffixes: list[str] = Field(
         default=["0000"], description="Numbers ending in one of these are always UNDELIV (空号)."
     )

@@ -1,9 +1,10 @@
-"""Who gets a message: a new list version's newcomers, and the people owed a cancellation."""
+"""Who gets a message: a new list version's newcomers, and the people owed a follow-up."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
+from datetime import time
 
 from services.dispatch.domain.messages import unique_in_order
 
@@ -17,6 +18,12 @@ class Addressee:
     contact_name: str
     account_ids: tuple[str, ...]
     account_names: tuple[str, ...]
+    role: str = ""
+    wave: int = 0
+    audience: str = ""
+    location: str = ""
+    call_earliest: time | None = None
+    call_latest: time | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -28,6 +35,7 @@ def merge_by_address(addressees: Iterable[Addressee]) -> list[Addressee]:
 
     The idempotency key allows one message per address, so two entries for one phone must
     become one message naming both sets of accounts, not one message that forgets the other.
+    The first entry's role, wave and audience stand for the merged one.
     """
     merged: dict[tuple[str, str], Addressee] = {}
     for item in addressees:
@@ -35,12 +43,13 @@ def merge_by_address(addressees: Iterable[Addressee]) -> list[Addressee]:
         if seen is None:
             merged[item.key] = item
             continue
-        merged[item.key] = Addressee(
-            channel=item.channel,
-            address=item.address,
+        merged[item.key] = replace(
+            seen,
             contact_name=seen.contact_name or item.contact_name,
             account_ids=tuple(unique_in_order([*seen.account_ids, *item.account_ids])),
             account_names=tuple(unique_in_order([*seen.account_names, *item.account_names])),
+            wave=min(seen.wave, item.wave),
+            location=seen.location or item.location,
         )
     return list(merged.values())
 
@@ -63,4 +72,23 @@ def newly_owed_notice(
         r
         for r in merge_by_address(recipients)
         if r.key not in covered or not set(r.account_ids) <= covered[r.key]
+    ]
+
+
+def followup_audience(
+    told: Iterable[Addressee],
+    *,
+    channels: Collection[str] | None = None,
+    audiences: Collection[str] | None = None,
+) -> list[Addressee]:
+    """Everyone told, once per (channel, address), limited to some channels or audiences.
+
+    A follow-up (reminder, cancellation, new time, restoration) goes on the channel that
+    reached the person, and to nobody who was not reached.
+    """
+    return [
+        a
+        for a in merge_by_address(told)
+        if (channels is None or a.channel in channels)
+        and (audiences is None or a.audience in audiences)
     ]

@@ -34,10 +34,22 @@ class Rejected:
 
 @dataclass(frozen=True)
 class Deferred:
-    """A refusal that says nothing was sent and a later try may work (429, 503, no connection)."""
+    """A refusal that says nothing was sent and a later try may work (429, 503, no connection).
+
+    ``throttled``: the provider is well but we are too fast (429); otherwise it is unwell,
+    which counts toward its circuit breaker.
+    """
 
     reason: str
     retry_after_s: float = 0.0
+    throttled: bool = False
+
+
+@dataclass(frozen=True)
+class DailyCapReached:
+    """The provider refuses more messages to this number today (a per-number daily cap)."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,7 @@ class OutcomeUnknown:
     reason: str
 
 
-SubmitOutcome = Accepted | Rejected | Deferred | OutcomeUnknown
+SubmitOutcome = Accepted | Rejected | Deferred | DailyCapReached | OutcomeUnknown
 
 # Outcomes of asking the provider about a message.
 
@@ -85,10 +97,15 @@ class MarkFailed:
 
 @dataclass(frozen=True)
 class Requeue:
-    """Back to ``queued``: nothing reached the provider, try again at ``at``."""
+    """Back to ``queued``: nothing reached the provider, try again at ``at``.
+
+    ``refund_attempt``: the provider was not even called (its circuit breaker was open), so
+    the claim's attempt does not count toward the limit.
+    """
 
     at: datetime
     reason: str
+    refund_attempt: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,7 +116,28 @@ class AwaitCheck:
     reason: str
 
 
-Decision = MarkSubmitted | MarkFailed | Requeue | AwaitCheck
+@dataclass(frozen=True)
+class MarkUnresolved:
+    """The outcome is unknown and the provider cannot be asked: a dispatcher decides."""
+
+    reason: str
+
+
+Decision = MarkSubmitted | MarkFailed | Requeue | AwaitCheck | MarkUnresolved
+
+
+def provider_health(outcome: SubmitOutcome | LookupOutcome) -> bool | None:
+    """What a call says about the provider: True well, False unwell, None nothing.
+
+    A refused message or throttling is the provider working as it should.
+    """
+    match outcome:
+        case Deferred(throttled=False) | OutcomeUnknown() | LookupFailed():
+            return False
+        case Deferred() | DailyCapReached():
+            return None
+        case _:
+            return True
 
 
 def _after_transient(
@@ -126,8 +164,14 @@ def decide_after_submit(
     settle_delay_s: float,
     now: datetime,
     draw: float,
+    cap_resets_at: datetime,
+    can_lookup: bool = True,
 ) -> Decision:
-    """The record after the ``attempts``-th submission of a message came to ``outcome``."""
+    """The record after the ``attempts``-th submission of a message came to ``outcome``.
+
+    ``cap_resets_at`` is when a per-number daily cap starts again; ``can_lookup`` says
+    whether the provider can be asked about a message whose submission is in doubt.
+    """
     match outcome:
         case Accepted(provider_message_id=pid, parts=parts):
             return MarkSubmitted(pid, parts or estimated_parts)
@@ -142,7 +186,11 @@ def decide_after_submit(
                 draw=draw,
                 retry_after_s=retry_after_s,
             )
+        case DailyCapReached(reason=reason):
+            return Requeue(cap_resets_at, f"daily_cap: {reason}")
         case OutcomeUnknown(reason=reason):
+            if not can_lookup:
+                return MarkUnresolved(f"{reason}; the provider cannot be asked")
             return AwaitCheck(now + timedelta(seconds=settle_delay_s), reason)
 
 
@@ -155,6 +203,7 @@ def decide_after_lookup(
     policy: RetryPolicy,
     now: datetime,
     draw: float,
+    can_lookup: bool = True,
 ) -> Decision:
     """The record of an ``unknown`` message after the ``checks``-th question to the provider.
 
@@ -169,6 +218,8 @@ def decide_after_lookup(
             return _after_transient(
                 "provider never received it", attempts=attempts, policy=policy, now=now, draw=draw
             )
+        case LookupFailed(reason=reason) if not can_lookup:
+            return MarkUnresolved(f"outcome unknown and {reason}")
         case LookupFailed(reason=reason):
             delay = backoff_s(policy, checks, draw)
             return AwaitCheck(now + timedelta(seconds=delay), f"status query failed: {reason}")

@@ -21,10 +21,19 @@ def _units(char: str) -> int:
     return 2 if ord(char) > 0xFFFF else 1
 
 
+def _width(text: str) -> int:
+    """UTF-16 code units: what a UCS-2 segment holds (counted in C, not per character)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def split_parts(text: str) -> list[str]:
     """The parts a carrier sends ``text`` as; a surrogate pair is never cut in two."""
-    if sum(_units(c) for c in text) <= SINGLE_PART_UNITS:
+    width = _width(text)
+    if width <= SINGLE_PART_UNITS:
         return [text]
+    if width == len(text):
+        # Only BMP characters: every part but the last is exactly MULTI_PART_UNITS long.
+        return [text[i : i + MULTI_PART_UNITS] for i in range(0, len(text), MULTI_PART_UNITS)]
     parts: list[str] = []
     current: list[str] = []
     used = 0

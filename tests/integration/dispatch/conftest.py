@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.dispatch.app import create_app
+from services.dispatch.clock import ShiftedClock
 from services.dispatch.config import DispatchSettings
 from shared.auth import Role, TokenConfig, mint_token
 from shared.bus import Message
@@ -39,8 +40,15 @@ from shared.events import (
 )
 from tools.carrier_sim import CarrierSimSettings
 from tools.carrier_sim import create_app as create_carrier_app
+from tools.voice_sim import VoiceSimSettings
+from tools.voice_sim import create_app as create_voice_app
+from tools.webhook_sim import WebhookSimSettings
+from tools.webhook_sim import create_app as create_webhook_app
 
 HANG_S = 30.0
+# Tests start on a weekday morning, Shanghai time, four days before DETAILS' outage: no quiet
+# hours, the reminder not due yet. Time then runs on as real time does.
+MORNING = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 DETAILS = OutageDetails(
     kind="planned",
@@ -56,22 +64,28 @@ def phone(n: int) -> str:
     return f"+86138001{n:05d}"
 
 
-def recipient(address: str, *accounts: str) -> Recipient:
+def recipient(address: str, *accounts: str, channel: str = "sms", **fields: Any) -> Recipient:
     accounts = accounts or (f"acct-{address[-4:]}",)
-    return Recipient(
-        channel="sms",
-        address=address,
-        contact_name="电工",
-        account_ids=list(accounts),
-        account_names=[f"客户{a}" for a in accounts],
-    )
+    values: dict[str, Any] = {
+        "channel": channel,
+        "address": address,
+        "contact_name": "电工",
+        "account_ids": list(accounts),
+        "account_names": [f"客户{a}" for a in accounts],
+    }
+    return Recipient(**(values | fields))
 
 
-def approved(outage_id: str, recipients: list[Recipient], version: int = 1) -> ListApproved:
+def approved(
+    outage_id: str,
+    recipients: list[Recipient],
+    version: int = 1,
+    details: OutageDetails = DETAILS,
+) -> ListApproved:
     return ListApproved(
         outage_id=outage_id,
         version=version,
-        details=DETAILS,
+        details=details,
         approved_by="reviewer-1",
         approved_at=datetime(2026, 3, 1, 2, 0, tzinfo=UTC),
         account_count=sum(len(r.account_ids) for r in recipients),
@@ -174,6 +188,7 @@ class Dispatch:
     bus: MemoryBus
     settings: DispatchSettings
     life: contextlib.AsyncExitStack
+    clock: ShiftedClock
 
     async def stop(self) -> None:
         """Stop the service as a crash would: in-flight calls are abandoned, not finished."""
@@ -256,25 +271,44 @@ async def start_dispatch(
     """``await start_dispatch(provider_app, **settings)``: dispatch with its lifespan entered.
 
     ``settings=`` restarts on the stored data of an earlier instance; a restarted instance
-    gets a bus of its own, as a restarted process would.
+    gets a bus of its own, as a restarted process would. ``providers={"voice": app, …}``
+    routes other channels to their simulators; ``clock=`` pins the time (default: MORNING,
+    running on).
     """
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(
-            provider: FastAPI, *, settings: DispatchSettings | None = None, **overrides: Any
+            provider: FastAPI,
+            *,
+            settings: DispatchSettings | None = None,
+            providers: dict[str, FastAPI] | None = None,
+            clock: ShiftedClock | None = None,
+            **overrides: Any,
         ) -> Dispatch:
             if settings is None:
                 values: dict[str, Any] = {
                     "provider_timeout_s": 0.3,
                     "retry_base_s": 0.01,
                     "poll_interval_s": 0.05,
+                    # The scripted fake provider answers one message per request.
+                    "sms_batch_size": 1,
                 }
                 settings = make_settings(DispatchSettings, db_backend, **(values | overrides))
                 bus: MemoryBus | None = memory_bus
             else:
                 settings = settings.model_copy(update=overrides)
                 bus = None
-            app = create_app(settings, bus=bus, http_transport=httpx.ASGITransport(app=provider))
+            clock = clock or ShiftedClock(MORNING)
+            app = create_app(
+                settings,
+                bus=bus,
+                http_transport=httpx.ASGITransport(app=provider),
+                channel_transports={
+                    channel: httpx.ASGITransport(app=other)
+                    for channel, other in (providers or {}).items()
+                },
+                clock=clock,
+            )
             life = contextlib.AsyncExitStack()
             stack.push_async_callback(life.aclose)
             await life.enter_async_context(app.router.lifespan_context(app))
@@ -283,7 +317,7 @@ async def start_dispatch(
                     transport=httpx.ASGITransport(app=app), base_url="http://dispatch"
                 )
             )
-            return Dispatch(app, client, app.state.runtime.bus, settings, life)
+            return Dispatch(app, client, app.state.runtime.bus, settings, life, clock)
 
         yield start
 
@@ -303,3 +337,30 @@ async def carrier_sim() -> AsyncIterator[FastAPI]:
     )
     async with app.router.lifespan_context(app):
         yield app
+
+
+def _sink() -> FastAPI:
+    sink = FastAPI()
+
+    @sink.post("/v1/webhooks/{kind}")
+    async def accept(kind: str) -> dict[str, int]:
+        return {"code": 0}
+
+    return sink
+
+
+@pytest.fixture
+async def voice_sim() -> AsyncIterator[FastAPI]:
+    """The voice simulator; calls end long after a test (their results go nowhere)."""
+    app = create_voice_app(
+        VoiceSimSettings(call_delay_s=(600.0, 600.0)),
+        report_transport=httpx.ASGITransport(app=_sink()),
+    )
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+def webhook_sim() -> FastAPI:
+    """WeChat Work robots (keys robot-1, robot-2) and the app push service."""
+    return create_webhook_app(WebhookSimSettings(robot_keys=["robot-1", "robot-2"]))

@@ -66,9 +66,9 @@ async def test_only_phones_whose_notice_reached_the_carrier_get_a_cancellation(s
             (IN_FLIGHT, "cancellation"),
         ]
     )
-    summary = (await dispatch.outage("O-1"))["summaries"]
-    assert summary[1]["notice_kind"] == "cancellation"
-    assert summary[1]["by_status"]["submitted"] == 2
+    summary = {s["notice_kind"]: s for s in (await dispatch.outage("O-1"))["summaries"]}
+    assert summary["cancellation"]["by_status"]["submitted"] == 2
+    assert summary["cancellation"]["by_channel"] == {"sms": 2}
 
 
 async def test_a_redelivered_cancellation_queues_no_second_cancellation(start_dispatch):

@@ -240,14 +240,14 @@ async def test_two_replicas_sending_from_one_database_never_submit_a_message_twi
 
 async def test_a_recipient_on_a_channel_without_a_gateway_fails_visibly_at_once(start_dispatch):
     provider = FakeProvider()
-    dispatch = await start_dispatch(provider.app)
-    door = recipient(phone(2)).model_copy(update={"channel": "door_slip"})
-    await dispatch.publish(approved("O-1", [recipient(phone(1)), door]))
+    dispatch = await start_dispatch(provider.app, voice_provider_url="")
+    call = recipient(phone(2)).model_copy(update={"channel": "voice"})
+    await dispatch.publish(approved("O-1", [recipient(phone(1)), call]))
 
     found = await dispatch.wait_for("O-1", lambda ms: len(ms) == 2 and ms[0]["status"] != "queued")
-    [slip] = [m for m in found if m["channel"] == "door_slip"]
-    assert slip["status"] == "failed"
-    assert slip["last_error"].startswith("channel_unavailable")
+    [voice] = [m for m in found if m["channel"] == "voice"]
+    assert voice["status"] == "failed"
+    assert voice["last_error"].startswith("channel_unavailable")
     [failed] = await dispatch.wait_for_events("notice.failed", 1)
-    assert failed["channel"] == "door_slip"
+    assert failed["channel"] == "voice"
     assert provider.calls == {phone(1): 1}

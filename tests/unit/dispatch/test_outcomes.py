@@ -5,12 +5,14 @@ from datetime import UTC, datetime, timedelta
 from services.dispatch.domain.outcomes import (
     Accepted,
     AwaitCheck,
+    DailyCapReached,
     Decision,
     Deferred,
     LookupFailed,
     LookupOutcome,
     MarkFailed,
     MarkSubmitted,
+    MarkUnresolved,
     NotReceived,
     OutcomeUnknown,
     Received,
@@ -19,14 +21,16 @@ from services.dispatch.domain.outcomes import (
     SubmitOutcome,
     decide_after_lookup,
     decide_after_submit,
+    provider_health,
 )
 from services.dispatch.domain.retry import RetryPolicy
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+TOMORROW = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)  # 07:00 in Shanghai, after quiet hours
 POLICY = RetryPolicy(base_s=1.0, max_s=300.0, max_attempts=3)
 
 
-def after_submit(outcome: SubmitOutcome, attempts: int = 1) -> Decision:
+def after_submit(outcome: SubmitOutcome, attempts: int = 1, can_lookup: bool = True) -> Decision:
     return decide_after_submit(
         outcome,
         attempts=attempts,
@@ -35,10 +39,14 @@ def after_submit(outcome: SubmitOutcome, attempts: int = 1) -> Decision:
         settle_delay_s=5.0,
         now=NOW,
         draw=0.0,
+        cap_resets_at=TOMORROW,
+        can_lookup=can_lookup,
     )
 
 
-def after_lookup(outcome: LookupOutcome, attempts: int = 1, checks: int = 1) -> Decision:
+def after_lookup(
+    outcome: LookupOutcome, attempts: int = 1, checks: int = 1, can_lookup: bool = True
+) -> Decision:
     return decide_after_lookup(
         outcome,
         attempts=attempts,
@@ -47,6 +55,7 @@ def after_lookup(outcome: LookupOutcome, attempts: int = 1, checks: int = 1) -> 
         policy=POLICY,
         now=NOW,
         draw=0.0,
+        can_lookup=can_lookup,
     )
 
 
@@ -91,3 +100,26 @@ def test_a_failed_check_is_asked_again_later_however_often_it_failed():
     decision = after_lookup(LookupFailed("HTTP 502"), checks=50)
     assert isinstance(decision, AwaitCheck)
     assert NOW < decision.at <= NOW + timedelta(seconds=300)
+
+
+def test_a_number_over_its_daily_cap_waits_for_the_next_day_without_failing():
+    decision = after_submit(DailyCapReached("DAILY_LIMIT: try tomorrow"), attempts=3)
+    assert decision == Requeue(TOMORROW, "daily_cap: DAILY_LIMIT: try tomorrow")
+
+
+def test_an_unknown_outcome_a_provider_cannot_be_asked_about_waits_for_a_person():
+    decision = after_submit(OutcomeUnknown("no answer within 5s"), can_lookup=False)
+    assert decision == MarkUnresolved("no answer within 5s; the provider cannot be asked")
+    abandoned = after_lookup(LookupFailed("no status query"), can_lookup=False)
+    assert isinstance(abandoned, MarkUnresolved)
+
+
+def test_only_unavailability_and_doubt_count_against_a_providers_health():
+    assert provider_health(Accepted("p")) is True
+    assert provider_health(Rejected("INVALID_NUMBER", "空号")) is True
+    assert provider_health(Deferred("THROTTLED", throttled=True)) is None
+    assert provider_health(DailyCapReached("DAILY_LIMIT")) is None
+    assert provider_health(Deferred("UNAVAILABLE")) is False
+    assert provider_health(OutcomeUnknown("timeout")) is False
+    assert provider_health(LookupFailed("HTTP 502")) is False
+    assert provider_health(NotReceived()) is True

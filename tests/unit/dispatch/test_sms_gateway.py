@@ -90,7 +90,7 @@ async def test_throttling_and_unavailability_are_retried_after_retry_after(statu
             status, json={"code": "BUSY", "message": "later"}, headers={"Retry-After": "7"}
         )
     )
-    assert outcome == Deferred("BUSY: later", 7.0)
+    assert outcome == Deferred("BUSY: later", 7.0, throttled=status == 429)
 
 
 @pytest.mark.parametrize("status", [500, 502, 504])
