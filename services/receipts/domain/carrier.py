@@ -17,11 +17,16 @@ from services.receipts.domain.status import ReceiptStatus
 
 @dataclass(frozen=True)
 class CarrierOutcome:
-    """A carrier's report in our terms, with a reason an operator can read."""
+    """A carrier's report in our terms, with a reason an operator can read.
+
+    ``number_problem`` marks failures that point at the number itself (unassigned, suspended,
+    out of use) rather than at the carrier: those are the contact registry's to fix.
+    """
 
     status: ReceiptStatus
     reason_zh: str
     reason_en: str
+    number_problem: bool = False
 
 
 _WORDS: dict[str, CarrierOutcome] = {
@@ -32,6 +37,7 @@ _WORDS: dict[str, CarrierOutcome] = {
         ReceiptStatus.FAILED,
         "无法送达（空号、停机、关机等），请核实联系号码",
         "undeliverable (number unassigned, suspended or switched off); check the contact number",
+        number_problem=True,
     ),
     "REJECTD": CarrierOutcome(ReceiptStatus.FAILED, "被运营商拒收", "rejected by the carrier"),
     "DELETED": CarrierOutcome(
@@ -97,7 +103,12 @@ def normalise_carrier_status(stat: str) -> CarrierOutcome:
     code = _CMPP_CODE.fullmatch(word)
     if code is not None and code.group(1) in _CODE_CLASSES:
         status, reason_zh, reason_en = _CODE_CLASSES[code.group(1)]
-        return CarrierOutcome(status, reason_zh.format(code=word), reason_en.format(code=word))
+        return CarrierOutcome(
+            status,
+            reason_zh.format(code=word),
+            reason_en.format(code=word),
+            number_problem=code.group(1) == "MK",
+        )
     return CarrierOutcome(
         ReceiptStatus.UNKNOWN,
         f"无法识别的运营商状态“{stat}”，需向运营商核查",

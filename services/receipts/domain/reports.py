@@ -7,10 +7,32 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from services.receipts.domain.carrier import CarrierOutcome, normalise_carrier_status
 from services.receipts.domain.status import ReceiptStatus, advance
+
+
+class StatusReport(Protocol):
+    """Anything that moves a notice's delivery state: a carrier report, a call, a field visit."""
+
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def provider_message_id(self) -> str: ...
+    @property
+    def stat(self) -> str: ...
+    @property
+    def err(self) -> str: ...
+    @property
+    def done_at(self) -> datetime | None: ...
+    @property
+    def status(self) -> ReceiptStatus: ...
+
+
+R = TypeVar("R", bound=StatusReport)
 
 
 @dataclass(frozen=True)
@@ -25,11 +47,15 @@ class CarrierReport:
     submitted_at: datetime | None
     done_at: datetime | None
 
-    @property
+    @cached_property
     def outcome(self) -> CarrierOutcome:
         return normalise_carrier_status(self.stat)
 
     @property
+    def status(self) -> ReceiptStatus:
+        return self.outcome.status
+
+    @cached_property
     def key(self) -> str:
         """Identity of the report: a carrier that pushes it again sends the same key.
 
@@ -48,23 +74,23 @@ class CarrierReport:
         return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 
 
-def in_carrier_order(reports: Sequence[CarrierReport]) -> list[CarrierReport]:
+def in_carrier_order(reports: Sequence[R]) -> list[R]:
     """Reports in the order the carrier reached their states (undated ones last, as received)."""
     latest = datetime.max.replace(tzinfo=UTC)
     return sorted(reports, key=lambda r: r.done_at.astimezone(UTC) if r.done_at else latest)
 
 
 def settle(
-    current: ReceiptStatus | None, reports: Sequence[CarrierReport]
-) -> tuple[ReceiptStatus | None, CarrierReport | None]:
+    current: ReceiptStatus | None, reports: Sequence[R]
+) -> tuple[ReceiptStatus | None, R | None]:
     """Apply ``reports`` in turn to a notice in state ``current`` (see :func:`advance`).
 
     Returns the resulting state and the report that last changed it (None: nothing changed),
     whose stat, err and time then describe the state.
     """
-    decisive: CarrierReport | None = None
+    decisive: R | None = None
     for report in reports:
-        following = advance(current, report.outcome.status)
+        following = advance(current, report.status)
         if following is not current:
             current, decisive = following, report
     return current, decisive

@@ -42,22 +42,26 @@ async def scenario(receipts_app):
 async def test_coverage_counts_notices_and_accounts_reached(scenario):
     coverage = await scenario.coverage()
 
+    notice = {
+        "sent": 4,
+        "delivered": 2,
+        "failed": 1,
+        "expired": 0,
+        "pending": 1,
+        "failed_at_submission": 1,
+    }
     assert coverage == {
         "outage_id": "O-1",
         "list_version": 1,
+        "kind": "planned",
+        "starts_at": "2026-05-03T08:00:00+08:00",
+        "deadline": "2026-05-02T08:00:00+08:00",
         "accounts_targeted": 7,
         "recipients": 5,
         "accounts_without_recipient": 1,
         "cancelled": False,
         "cancelled_at": None,
-        "notice": {
-            "sent": 4,
-            "delivered": 2,
-            "failed": 1,
-            "expired": 0,
-            "pending": 1,
-            "failed_at_submission": 1,
-        },
+        "notice": notice,
         "cancellation": {
             "sent": 0,
             "delivered": 0,
@@ -66,9 +70,20 @@ async def test_coverage_counts_notices_and_accounts_reached(scenario):
             "pending": 0,
             "failed_at_submission": 0,
         },
+        "by_channel": {"sms": notice},
+        "cancellation_by_channel": {},
         "accounts_reached": 3,
+        "accounts_reached_by_deadline": 3,
+        "accounts_acknowledged": 0,
+        "accounts_escalated": 0,
+        "accounts_unreachable": 0,
+        "reached_pct": 42.9,
+        "reached_of_reachable_pct": 42.9,
         "accounts_unreached_count": 4,
         "accounts_unreached": ["A4", "A5", "A6"],
+        "accounts_unreached_at_start": None,
+        "open_tasks": 0,
+        "time_to_delivery": {"sms": {"count": 2, "p50_s": 60.0, "p90_s": 60.0, "p99_s": 60.0}},
     }
 
 

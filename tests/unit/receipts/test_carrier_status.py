@@ -66,3 +66,23 @@ def test_only_delivered_failed_and_expired_are_final():
     final = {status for status in ReceiptStatus if status.is_final}
 
     assert final == {ReceiptStatus.DELIVERED, ReceiptStatus.FAILED, ReceiptStatus.EXPIRED}
+
+
+@pytest.mark.parametrize(
+    ("stat", "number_problem"),
+    [
+        ("UNDELIV", True),
+        ("MK:0001", True),
+        ("MK:0000", True),
+        ("EXPIRED", False),
+        ("MI:0013", False),
+        ("REJECTD", False),
+        ("MN:0001", False),
+        ("DELIVRD", False),
+        ("UNKNOWN", False),
+    ],
+)
+def test_only_undeliverable_numbers_point_at_the_contact_rather_than_the_carrier(
+    stat, number_problem
+):
+    assert normalise_carrier_status(stat).number_problem is number_problem
