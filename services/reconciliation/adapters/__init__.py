@@ -1,0 +1,1 @@
+"""Tables, repositories and the topology client of the reconciliation service."""

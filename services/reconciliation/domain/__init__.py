@@ -1,0 +1,1 @@
+"""Pure logic of the reconciliation service: no I/O, no framework, no other service."""
