@@ -22,6 +22,9 @@ from services.dispatch.app import create_app as create_dispatch
 from services.dispatch.config import DispatchSettings
 from services.receipts.app import create_app as create_receipts
 from services.receipts.config import ReceiptsSettings
+from services.reconciliation.app import create_app as create_reconciliation
+from services.reconciliation.clock import Clock
+from services.reconciliation.config import ReconciliationSettings
 from services.topology.app import create_app as create_topology
 from services.topology.config import TopologySettings
 from shared.auth import Role, TokenConfig, mint_token
@@ -31,13 +34,14 @@ from shared.runtime import ServiceRuntime
 from tools.carrier_sim import CarrierSimSettings
 from tools.carrier_sim import create_app as create_carrier_sim
 
-SERVICE_NAMES = ("topology", "contacts", "dispatch", "receipts")
+SERVICE_NAMES = ("topology", "contacts", "dispatch", "receipts", "reconciliation")
 DEFAULT_PORTS = {
     "topology": 8001,
     "contacts": 8002,
     "dispatch": 8003,
     "receipts": 8004,
     "carrier": 8005,
+    "reconciliation": 8006,
 }
 
 
@@ -100,9 +104,11 @@ def build_suite(
     in_process_http: bool,
     ports: dict[str, int] | None = None,
     carrier: CarrierSimSettings | None = None,
+    reconciliation_clock: Clock | None = None,
 ) -> Suite:
     """Create the apps. With ``in_process_http`` the services call each other over ASGI
-    transports (tests, demo); otherwise over loopback ports (``make run``)."""
+    transports (tests, demo); otherwise over loopback ports (``make run``).
+    ``reconciliation_clock`` lets a demo move reconciliation's time past an outage's window."""
     ports = ports or DEFAULT_PORTS
     bus = MemoryBus()
     topology_settings = _embedded(TopologySettings, var_dir)
@@ -119,8 +125,11 @@ def build_suite(
         carrier_settings,
         report_transport=httpx.ASGITransport(app=receipts) if in_process_http else None,
     )
+    reconciliation_settings = _embedded(ReconciliationSettings, var_dir)
+    reconciliation_settings.topology_url = f"http://127.0.0.1:{ports['topology']}"
+    topology = create_topology(topology_settings, bus=bus)
     apps = {
-        "topology": create_topology(topology_settings, bus=bus),
+        "topology": topology,
         "contacts": create_contacts(contacts_settings, bus=bus),
         "dispatch": create_dispatch(
             dispatch_settings,
@@ -129,12 +138,19 @@ def build_suite(
         ),
         "receipts": receipts,
         "carrier": carrier_app,
+        "reconciliation": create_reconciliation(
+            reconciliation_settings,
+            bus=bus,
+            http_transport=httpx.ASGITransport(app=topology) if in_process_http else None,
+            clock=reconciliation_clock,
+        ),
     }
     settings: dict[str, ServiceSettings] = {
         "topology": topology_settings,
         "contacts": contacts_settings,
         "dispatch": dispatch_settings,
         "receipts": receipts_settings,
+        "reconciliation": reconciliation_settings,
     }
     return Suite(bus, apps, settings, carrier_settings)
 

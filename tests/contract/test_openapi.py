@@ -25,7 +25,7 @@ from services.suite import build_suite
 from shared.auth import Role
 from tests.fixtures.kafka import free_port
 
-SERVICES = ("topology", "contacts", "dispatch", "receipts")
+SERVICES = ("topology", "contacts", "dispatch", "receipts", "reconciliation")
 MAX_EXAMPLES = 20
 
 

@@ -27,12 +27,18 @@ COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
-SERVICE_PORTS = {"topology": 8001, "contacts": 8002, "dispatch": 8003, "receipts": 8004}
+SERVICE_PORTS = {
+    "topology": 8001,
+    "contacts": 8002,
+    "dispatch": 8003,
+    "receipts": 8004,
+    "reconciliation": 8006,
+}
 SIMULATOR = "carrier-sim"
 SIMULATOR_PORT = 8005
 TOPICS = sorted(EVENT_TYPES)
 # Events that carry a whole outage's accounts or recipients.
-LARGE_TOPICS = {"outage.traced", "outage.retraced", "list.approved"}
+LARGE_TOPICS = {"outage.traced", "outage.retraced", "list.approved", "outage.reconciled"}
 SIXTEEN_MIB = 16 * 1024 * 1024
 DAY_MS = 24 * 3600 * 1000
 APP_SECRET = "outage-notice-secrets"
