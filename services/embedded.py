@@ -96,8 +96,13 @@ def banner(host: str, tokens: dict[Role, str], sample_dir: Path, loaded: dict[st
         f"  contacts  http://{host}:{p['contacts']}/docs",
         f"  dispatch  http://{host}:{p['dispatch']}/docs",
         f"  receipts  http://{host}:{p['receipts']}/docs",
-        f"  carrier simulator http://{host}:{p['carrier']}/docs",
+        f"  reconciliation http://{host}:{p['reconciliation']}/docs",
+        f"  simulators: SMS carrier http://{host}:{p['carrier']}/docs, "
+        f"voice http://{host}:{p['voice']}/docs, "
+        f"WeChat Work robots and app push http://{host}:{p['webhooks']}/docs",
         f"  events (AsyncAPI) http://{host}:{p['topology']}/asyncapi.json",
+        "",
+        f"Review page (paste the reviewer token): http://{host}:{p['contacts']}/review",
         "",
         "Development tokens (12 h):",
         *(f"  export {role.value.upper()}={token}" for role, token in tokens.items()),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,8 +20,10 @@ from fastapi import FastAPI
 from services.contacts.app import create_app as create_contacts
 from services.contacts.config import ContactsSettings
 from services.dispatch.app import create_app as create_dispatch
+from services.dispatch.clock import ShiftedClock
 from services.dispatch.config import DispatchSettings
 from services.receipts.app import create_app as create_receipts
+from services.receipts.clock import ManualClock
 from services.receipts.config import ReceiptsSettings
 from services.reconciliation.app import create_app as create_reconciliation
 from services.reconciliation.clock import Clock
@@ -31,8 +34,12 @@ from shared.auth import Role, TokenConfig, mint_token
 from shared.bus.memory import MemoryBus
 from shared.config import ServiceSettings
 from shared.runtime import ServiceRuntime
+from shared.timeutil import utcnow
 from tools.carrier_sim import CarrierSimSettings
 from tools.carrier_sim import create_app as create_carrier_sim
+from tools.voice_sim import VoiceSimSettings
+from tools.voice_sim import create_app as create_voice_sim
+from tools.webhook_sim import create_app as create_webhook_sim
 
 SERVICE_NAMES = ("topology", "contacts", "dispatch", "receipts", "reconciliation")
 DEFAULT_PORTS = {
@@ -42,6 +49,8 @@ DEFAULT_PORTS = {
     "receipts": 8004,
     "carrier": 8005,
     "reconciliation": 8006,
+    "webhooks": 8007,
+    "voice": 8008,
 }
 
 
@@ -54,6 +63,7 @@ class Suite:
     apps: dict[str, FastAPI]
     settings: dict[str, ServiceSettings]
     carrier_settings: CarrierSimSettings
+    now: Callable[[], datetime] = utcnow
     _clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     def runtime(self, name: str) -> ServiceRuntime:
@@ -105,39 +115,68 @@ def build_suite(
     ports: dict[str, int] | None = None,
     carrier: CarrierSimSettings | None = None,
     reconciliation_clock: Clock | None = None,
+    demo_time: datetime | None = None,
 ) -> Suite:
     """Create the apps. With ``in_process_http`` the services call each other over ASGI
     transports (tests, demo); otherwise over loopback ports (``make run``).
-    ``reconciliation_clock`` lets a demo move reconciliation's time past an outage's window."""
+
+    ``demo_time`` starts dispatch's clock there (it then runs at real speed) and stands
+    receipts' clock there until the demo moves it: the demo then plays in daytime whatever
+    the hour, and escalation points days apart come by in seconds. ``reconciliation_clock``
+    lets a demo move reconciliation's time past an outage's window."""
     ports = ports or DEFAULT_PORTS
     bus = MemoryBus()
     topology_settings = _embedded(TopologySettings, var_dir)
     contacts_settings = _embedded(ContactsSettings, var_dir)
     dispatch_settings = _embedded(DispatchSettings, var_dir)
     dispatch_settings.sms_provider_url = f"http://127.0.0.1:{ports['carrier']}"
+    dispatch_settings.voice_provider_url = f"http://127.0.0.1:{ports['voice']}"
+    dispatch_settings.wecom_robot_url = f"http://127.0.0.1:{ports['webhooks']}"
+    dispatch_settings.app_push_url = f"http://127.0.0.1:{ports['webhooks']}"
     receipts_settings = _embedded(ReceiptsSettings, var_dir)
+    receipts_settings.topology_url = f"http://127.0.0.1:{ports['topology']}"
     carrier_settings = carrier or CarrierSimSettings(
         report_url=f"http://127.0.0.1:{ports['receipts']}/v1/webhooks/sms-status",
         uplink_url=f"http://127.0.0.1:{ports['receipts']}/v1/webhooks/sms-reply",
     )
-    receipts = create_receipts(receipts_settings, bus=bus)
-    carrier_app = create_carrier_sim(
-        carrier_settings,
-        report_transport=httpx.ASGITransport(app=receipts) if in_process_http else None,
+    topology = create_topology(topology_settings, bus=bus)
+    receipts = create_receipts(
+        receipts_settings,
+        bus=bus,
+        http_transport=httpx.ASGITransport(app=topology) if in_process_http else None,
+        clock=ManualClock(demo_time) if demo_time else None,
     )
+    receipts_transport = httpx.ASGITransport(app=receipts) if in_process_http else None
+    carrier_app = create_carrier_sim(carrier_settings, report_transport=receipts_transport)
+    voice_app = create_voice_sim(
+        VoiceSimSettings(
+            report_url=f"http://127.0.0.1:{ports['receipts']}/v1/webhooks/voice-status"
+        ),
+        report_transport=receipts_transport,
+    )
+    webhooks_app = create_webhook_sim()
     reconciliation_settings = _embedded(ReconciliationSettings, var_dir)
     reconciliation_settings.topology_url = f"http://127.0.0.1:{ports['topology']}"
-    topology = create_topology(topology_settings, bus=bus)
+    dispatch_clock = ShiftedClock(demo_time) if demo_time else None
+    providers = {"sms": carrier_app, "voice": voice_app, "wechat": webhooks_app}
+    providers["app_push"] = webhooks_app
     apps = {
         "topology": topology,
         "contacts": create_contacts(contacts_settings, bus=bus),
         "dispatch": create_dispatch(
             dispatch_settings,
             bus=bus,
-            http_transport=httpx.ASGITransport(app=carrier_app) if in_process_http else None,
+            channel_transports={
+                channel: httpx.ASGITransport(app=app) for channel, app in providers.items()
+            }
+            if in_process_http
+            else None,
+            clock=dispatch_clock,
         ),
         "receipts": receipts,
         "carrier": carrier_app,
+        "voice": voice_app,
+        "webhooks": webhooks_app,
         "reconciliation": create_reconciliation(
             reconciliation_settings,
             bus=bus,
@@ -152,7 +191,10 @@ def build_suite(
         "receipts": receipts_settings,
         "reconciliation": reconciliation_settings,
     }
-    return Suite(bus, apps, settings, carrier_settings)
+    suite = Suite(bus, apps, settings, carrier_settings)
+    if dispatch_clock is not None:
+        suite.now = dispatch_clock
+    return suite
 
 
 S = TypeVar("S", bound=ServiceSettings)

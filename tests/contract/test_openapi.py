@@ -33,7 +33,7 @@ class SuiteThread:
     """The embedded suite on loopback ports, served from one background event loop."""
 
     def __init__(self, var_dir: Path) -> None:
-        self.ports = {name: free_port() for name in (*SERVICES, "carrier")}
+        self.ports = {name: free_port() for name in (*SERVICES, "carrier", "voice", "webhooks")}
         self.suite = build_suite(var_dir, in_process_http=False, ports=self.ports)
         self.servers = [
             uvicorn.Server(
