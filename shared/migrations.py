@@ -36,8 +36,18 @@ def _config(service: str) -> Config:
 
 
 def run_env(context: Any, metadata: MetaData) -> None:
-    """The body of every service's ``migrations/env.py``."""
+    """The body of every service's ``migrations/env.py``.
+
+    On PostgreSQL a service's tables live in its own schema, which the engine reaches through
+    a ``schema_translate_map``. Alembic does not go through that map when it looks for its
+    ``alembic_version`` table or names the table of an ALTER, so without the search path a
+    restarted service would find no version and migrate from the start again.
+    """
     connection = context.config.attributes["connection"]
+    schema = connection.get_execution_options().get("schema_translate_map", {}).get(None)
+    if connection.dialect.name == "postgresql" and schema:
+        # LOCAL: only for the migration's transaction, not for the pooled connection afterwards.
+        connection.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
     context.configure(
         connection=connection,
         target_metadata=[metadata, messaging_metadata],
@@ -49,9 +59,18 @@ def run_env(context: Any, metadata: MetaData) -> None:
         context.run_migrations()
 
 
+# Alembic's ``context`` is one module-level proxy: two services of one process (the embedded
+# suite) migrating at once would configure it over each other.
+_alembic_in_use = asyncio.Lock()
+
+
+def services_with_migrations() -> list[str]:
+    return sorted(p.parent.name for p in SERVICES_DIR.glob("*/migrations/env.py"))
+
+
 async def upgrade(db: Database, service: str) -> None:
     """Bring the service's tables to the newest revision."""
-    async with db.engine.begin() as conn:
+    async with _alembic_in_use, db.engine.begin() as conn:
         if db.is_postgres:
             # Replicas start together; the lock makes one migrate while the others wait.
             await conn.execute(
@@ -74,7 +93,7 @@ async def _autogenerate(service: str, message: str) -> None:
         try:
             await upgrade(db, service)
             importlib.import_module(f"services.{service}.adapters.db")
-            async with db.engine.begin() as conn:
+            async with _alembic_in_use, db.engine.begin() as conn:
 
                 def revise(sync_conn: Any) -> None:
                     config = _config(service)
@@ -90,7 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m shared.migrations")
     commands = parser.add_subparsers(dest="command", required=True)
     revision = commands.add_parser("revision", help="autogenerate a revision for one service")
-    revision.add_argument("service", choices=["topology", "contacts", "dispatch", "receipts"])
+    revision.add_argument("service", choices=services_with_migrations())
     revision.add_argument("-m", "--message", required=True)
     args = parser.parse_args()
     asyncio.run(_autogenerate(args.service, args.message))
