@@ -57,7 +57,7 @@ class KafkaBus:
         *,
         client_id: str,
         idempotence: bool = True,
-        max_request_bytes: int = 16 * 1024 * 1024,
+        max_request_bytes: int = 64 * 1024 * 1024,
         partitions: int = 6,
         create_topics: bool = True,
         namespace: str = "",
