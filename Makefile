@@ -29,18 +29,20 @@ test: $(STAMP) ## Run every test (PostgreSQL at 127.0.0.1:5432, a tansu broker s
 test-unit: $(STAMP) ## Only the fast tests that need no database server or broker
 	$(BIN)/pytest tests/unit -m "not postgres and not kafka"
 
-check: $(STAMP) ## Lint, format check, types, AsyncAPI freshness
+check: $(STAMP) ## Lint, format check, types, AsyncAPI and configuration reference freshness
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services tools
 	$(BIN)/python -m shared.asyncapi | diff -u docs/asyncapi.yaml - && echo "asyncapi: up to date"
+	$(BIN)/python -m tools.settings_doc | diff -u docs/configuration.md - && echo "configuration.md: up to date"
 
 fmt: $(STAMP) ## Format and auto-fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-asyncapi: $(STAMP) ## Regenerate docs/asyncapi.yaml from the event catalogue
+asyncapi: $(STAMP) ## Regenerate docs/asyncapi.yaml and docs/configuration.md from the code
 	$(BIN)/python -m shared.asyncapi > docs/asyncapi.yaml
+	$(BIN)/python -m tools.settings_doc > docs/configuration.md
 
 bench: $(STAMP) ## Run the benchmarks (figures go to BENCHMARKS.md by hand)
 	$(BIN)/python -m bench.run
