@@ -1,6 +1,7 @@
 # One image for the whole suite; the command picks what runs:
 #   python -m services.topology serve --host 0.0.0.0 --port 8001   (contacts 8002, dispatch 8003,
-#   receipts 8004), or python -m tools.carrier_sim --host 0.0.0.0 --port 8005 (dev/demo only).
+#   receipts 8004, reconciliation 8006), or a simulator for development and demos:
+#   python -m tools.carrier_sim --port 8005 (SMS), tools.webhook_sim 8007, tools.voice_sim 8008.
 # Configuration and secrets come from the environment at run time, never from the image.
 #
 # Build: docker build -t outage-notice:<version> .
@@ -35,9 +36,11 @@ RUN pip install --no-deps . \
 
 FROM ${PYTHON_IMAGE} AS runtime
 
-# zoneinfo needs the IANA database for Asia/Shanghai; newer slim bases no longer ship it.
+# zoneinfo needs the IANA database for Asia/Shanghai; newer slim bases no longer ship it. The
+# printable notices (door slips, posted notices, the newspaper digest) embed a CJK font.
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install --yes --no-install-recommends tzdata \
+    && DEBIAN_FRONTEND=noninteractive apt-get install --yes --no-install-recommends \
+       tzdata fonts-wqy-zenhei \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 app \
@@ -54,10 +57,14 @@ ENV PATH=/opt/venv/bin:${PATH} \
 # Owned by root and not writable by the app user: without DATABASE_URL a service would fall
 # back to SQLite under ./var, and that must fail loudly rather than keep data in a container.
 WORKDIR /app
+# The shipped channel policy; mount a ConfigMap over it (or set DISPATCH_CHANNEL_POLICY) to
+# change who is told on which channel.
+COPY config ./config
+ENV DISPATCH_CHANNEL_POLICY=/app/config/channel-policy.yaml
 
 USER 10001:10001
 
-EXPOSE 8001 8002 8003 8004 8005
+EXPOSE 8001 8002 8003 8004 8005 8006 8007 8008
 
 # No default service: running the image without a command says how to choose one.
-CMD ["python", "-c", "raise SystemExit('choose what to run: python -m services.<topology|contacts|dispatch|receipts> serve --host 0.0.0.0 --port <port>, or python -m tools.carrier_sim')"]
+CMD ["python", "-c", "raise SystemExit('choose what to run: python -m services.<topology|contacts|dispatch|receipts|reconciliation> serve --host 0.0.0.0 --port <port>, or python -m tools.carrier_sim')"]
