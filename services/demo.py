@@ -169,7 +169,9 @@ async def play_story(
         lambda: _coverage_complete(receipts, outage_id, "notice", len(notified)),
         what="delivery reports",
     )
-    sample = await dispatch.get(f"/v1/outages/{outage_id}/messages", params={"limit": 1})
+    sample = await dispatch.get(
+        f"/v1/outages/{outage_id}/messages", params={"channel": "sms", "limit": 1}
+    )
     first = sample.json()["messages"][0]
     say(f"5. SMS sent, e.g.: 【{first['sign_name']}】{first['text']}")
     say(f"   Coverage after delivery reports: {_summary(coverage, 'notice')}")
