@@ -57,10 +57,10 @@ ENV PATH=/opt/venv/bin:${PATH} \
 # Owned by root and not writable by the app user: without DATABASE_URL a service would fall
 # back to SQLite under ./var, and that must fail loudly rather than keep data in a container.
 WORKDIR /app
-# The shipped channel policy; mount a ConfigMap over it (or set DISPATCH_CHANNEL_POLICY) to
+# The shipped channel policy; mount a ConfigMap over it (or set CHANNEL_POLICY) to
 # change who is told on which channel.
 COPY config ./config
-ENV DISPATCH_CHANNEL_POLICY=/app/config/channel-policy.yaml
+ENV CHANNEL_POLICY=/app/config/channel-policy.yaml
 
 USER 10001:10001
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
@@ -18,6 +20,7 @@ from tools.carrier_sim import CarrierSimSettings
 from tools.voice_sim import VoiceSimSettings
 from tools.webhook_sim import WebhookSimSettings
 
+REPO = Path(__file__).resolve().parent.parent
 SECRET_DEFAULT = "(development value; set it in production)"
 
 
@@ -27,6 +30,9 @@ def _default(name: str, info: FieldInfo) -> str:
     if info.default_factory is not None:
         return "(computed)"
     value = info.default
+    if isinstance(value, Path) and value.is_relative_to(REPO):
+        # Shipped files: shown relative to the checkout, so the page is the same everywhere.
+        value = value.relative_to(REPO)
     return "" if value is None else f"`{value}`"
 
 

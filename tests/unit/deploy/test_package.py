@@ -57,6 +57,7 @@ def test_templates_and_pages_are_in_the_wheel(wheel_names: set[str]) -> None:
 def test_the_image_ships_the_channel_policy_and_the_cjk_font() -> None:
     dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
     assert "COPY config ./config" in dockerfile
-    assert "DISPATCH_CHANNEL_POLICY=/app/config/channel-policy.yaml" in dockerfile
+    # Contacts plans the channels and dispatch applies them: both read the unprefixed name.
+    assert "ENV CHANNEL_POLICY=/app/config/channel-policy.yaml" in dockerfile
     assert "fonts-wqy-zenhei" in dockerfile
     assert "!config/" in (REPO / ".dockerignore").read_text(encoding="utf-8")
